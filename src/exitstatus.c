@@ -1,0 +1,2 @@
+/* exitstatus.c - see exitstatus.h */
+#include "exitstatus.h"

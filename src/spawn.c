@@ -1,0 +1,2 @@
+/* spawn.c - see spawn.h */
+#include "spawn.h"

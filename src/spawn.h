@@ -1,0 +1,77 @@
+/* spawn.h - fork/exec of one child with exactly the fds it was promised, in its own process
+ * group, with its environment, directory, umask, user and limits; shared by `up` and `run`.
+ * All the work that is not async-signal-safe (user lookup, PATH search, allocation) happens
+ * before fork; the child only makes system calls and reports a failure through a pipe. */
+#ifndef TEND_SPAWN_H
+#define TEND_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+#define SPAWN_MAX_FDS 8
+#define SPAWN_MAX_RLIMITS 8
+
+/* The account a child runs as, resolved from the password database before fork. */
+struct spawn_user {
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups; /* supplementary groups (getgrouplist) */
+    int ngroups;
+    char *name, *home, *shell;
+};
+
+struct spawn_request {
+    const char *const *argv; /* argv[0]: a path, or a name searched in the child's PATH */
+    const char *const *envp; /* the whole environment of the child */
+    const char *cwd;         /* NULL: inherit */
+    int umask;               /* -1: inherit */
+    const struct spawn_user *user; /* NULL: no change of identity */
+    /* fds of the child: map[i].src (a tend fd, or -1 for /dev/null) becomes map[i].target.
+     * 0, 1 and 2 should always be mapped; nothing else is inherited (tend's fds are CLOEXEC). */
+    struct {
+        int src;
+        int target;
+    } map[SPAWN_MAX_FDS];
+    int nmap;
+    struct {
+        int resource;
+        struct rlimit limit;
+    } rlimits[SPAWN_MAX_RLIMITS];
+    int nrlimits;
+    bool new_process_group; /* setpgid(0, 0): the child leads its own group */
+};
+
+/* Why a spawn failed: which step, and errno. */
+struct spawn_error {
+    const char *step; /* "execute", "chdir to", "set user", "open /dev/null", ... */
+    int err;          /* errno */
+    char *what;       /* the object of the step, e.g. the command or directory (owned) */
+};
+
+/* Forks and executes. Returns 0 with *pid set once the child has executed the program, or -1
+ * with *e filled (the failed child has already been reaped). Blocks only until the child's exec
+ * (a close-on-exec pipe tells the parent). It blocks every signal across fork and restores the
+ * mask; the child resets every disposition to the default and starts with an empty mask. */
+int spawn_child(const struct spawn_request *req, pid_t *pid, struct spawn_error *e);
+void spawn_error_free(struct spawn_error *e);
+/* "cannot execute /usr/bin/nod: No such file or directory" */
+char *spawn_error_message(const struct spawn_error *e);
+/* The exit status tend run reports for a spawn failure: 127 not found, 126 not executable. */
+int spawn_error_exit_code(const struct spawn_error *e);
+
+/* Looks a user up by name or number. Returns -1 with *err set when it does not exist. */
+int spawn_user_lookup(const char *user, struct spawn_user *u, char **err);
+void spawn_user_free(struct spawn_user *u);
+
+/* Searches PATH (from envp, else the default path) for a command without a slash; returns a new
+ * string, or NULL with errno ENOENT/EACCES. A command with a slash is returned as is. */
+char *spawn_find_program(const char *name, const char *const *envp);
+
+/* Makes every fd of tend above 2 close-on-exec and opens /dev/null on 0-2 if they are closed,
+ * so pipes are never created as fd 0-2 and children never inherit a stray fd. */
+void spawn_sanitize_fds(void);
+
+#endif

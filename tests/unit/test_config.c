@@ -1,0 +1,255 @@
+/* test_config.c - the configuration loader: sections, defaults, numprocs, includes, long and
+ * continued lines, comments, and every class of error with its file:line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/tend-test-config-XXXXXX";
+
+static char *write_file(const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static struct config *load(const char *text, struct diag *d)
+{
+    char *path = write_file("tend.ini", text);
+    diag_init(d);
+    struct config *cfg = config_load(path, d);
+    free(path);
+    return cfg;
+}
+
+static const struct proc_config *proc(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nprocs; i++) {
+        if (strcmp(cfg->procs[i]->name, name) == 0) {
+            return cfg->procs[i];
+        }
+    }
+    return NULL;
+}
+
+static bool has_message(const struct strv *list, const char *fragment)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        if (strstr(list->v[i], fragment)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void expect_error(const char *what, const char *text, const char *fragment)
+{
+    struct diag d;
+    struct config *cfg = load(text, &d);
+    TAP_OK(cfg == NULL, "%s: load fails", what);
+    TAP_OK(has_message(&d.errors, fragment), "%s: error mentions '%s'", what, fragment);
+    if (!has_message(&d.errors, fragment)) {
+        for (size_t i = 0; i < d.errors.n; i++) {
+            printf("#   error: %s\n", d.errors.v[i]);
+        }
+    }
+    config_free(cfg);
+    diag_free(&d);
+}
+
+static void test_defaults(void)
+{
+    struct diag d;
+    struct config *cfg = load("[program:web]\ncommand = /bin/sleep 10\n", &d);
+    TAP_OK(cfg != NULL, "minimal program loads");
+    const struct proc_config *pc = proc(cfg, "web");
+    TAP_OK(pc != NULL, "process 'web' exists");
+    TAP_OK(pc->command.n == 2 && strcmp(pc->command.v[0], "/bin/sleep") == 0, "argv split");
+    TAP_OK(pc->numprocs == 1 && pc->priority == 999 && pc->autostart, "numprocs/priority/autostart");
+    TAP_OK(pc->startsecs == 1000 && pc->startretries == 3, "startsecs 1s, startretries 3");
+    TAP_OK(pc->autorestart == AUTORESTART_UNEXPECTED, "autorestart unexpected");
+    TAP_OK(exitcodes_has(&pc->exitcodes, 0) && !exitcodes_has(&pc->exitcodes, 1), "exitcodes 0");
+    TAP_OK(pc->stopsignal == 15 && pc->stopwaitsecs == 10000, "stopsignal TERM, stopwaitsecs 10");
+    TAP_OK(pc->stopasgroup && pc->killasgroup, "group signalling on by default");
+    TAP_OK(pc->stdout_logfile_maxbytes == 50 * 1024 * 1024, "maxbytes 50MB");
+    TAP_OK(pc->stdout_logfile_backups == 10, "backups 10");
+    TAP_OK(pc->umask == -1 && pc->user == NULL && pc->directory == NULL, "unset options");
+    TAP_OK(pc->stdin.kind == STDIN_NULL && pc->type == PTYPE_SIMPLE, "stdin null, type simple");
+    TAP_OK(strcmp(pc->group, "web") == 0, "own group");
+    TAP_OK(cfg->global.socket_mode == 0600 && cfg->global.umask == 022, "global defaults");
+    TAP_OK(d.errors.n == 0 && d.warnings.n == 0, "no diagnostics");
+    config_free(cfg);
+    diag_free(&d);
+}
+
+static void test_numprocs_and_groups(void)
+{
+    struct diag d;
+    struct config *cfg = load("[group:svc]\nprograms = worker, api\npriority = 5\n"
+                              "[program:worker]\n"
+                              "command = /bin/echo %(program_name)s %(process_num)d %(group_name)s\n"
+                              "process_name = %(program_name)s_%(process_num)02d\n"
+                              "numprocs = 3\nnumprocs_start = 1\npriority = 20\n"
+                              "[program:api]\ncommand = /bin/true\npriority = 10\n",
+                              &d);
+    TAP_OK(cfg != NULL && cfg->nprocs == 4, "3 workers + api");
+    const struct proc_config *w = proc(cfg, "worker_03");
+    TAP_OK(w != NULL, "worker_03 exists (numprocs_start 1)");
+    TAP_OK(w && strcmp(w->command.v[1], "worker") == 0 && strcmp(w->command.v[2], "3") == 0 &&
+               strcmp(w->command.v[3], "svc") == 0,
+           "command expanded per process");
+    TAP_OK(cfg && strcmp(cfg->procs[0]->name, "api") == 0, "priority order: api first");
+    TAP_OK(cfg && strcmp(cfg->procs[1]->name, "worker_01") == 0, "then worker_01");
+    TAP_OK(cfg && cfg->ngroups == 1 && cfg->groups[0].priority == 5, "group parsed");
+    config_free(cfg);
+    diag_free(&d);
+}
+
+static void test_syntax(void)
+{
+    struct diag d;
+    struct strbuf long_cmd;
+    strbuf_init(&long_cmd);
+    strbuf_adds(&long_cmd, "[program:long]\ncommand = /bin/echo");
+    for (int i = 0; i < 60; i++) {
+        strbuf_adds(&long_cmd, " word");
+    }
+    strbuf_adds(&long_cmd, "\n[program:cont]\ncommand = /bin/echo one\n    two\n\tthree\n"
+                           "environment = A=\"1\",\n  B='x, y'\n"
+                           "stopsignal = INT ; a comment\n"
+                           "priority = 3 # another comment\n"
+                           "Autostart: false\n"
+                           "[supervisord]\nloglevel = debug\n"
+                           "[unix_http_server]\nfile = /tmp/x.sock\nchmod = 0700\n");
+    struct config *cfg = load(long_cmd.buf, &d);
+    strbuf_free(&long_cmd);
+    TAP_OK(cfg != NULL, "long lines, continuations and comments load");
+    const struct proc_config *l = proc(cfg, "long");
+    TAP_OK(l && l->command.n == 61, "a line over inih's 200 bytes is read whole");
+    const struct proc_config *c = proc(cfg, "cont");
+    TAP_OK(c && c->command.n == 4 && strcmp(c->command.v[3], "three") == 0, "continuation lines");
+    TAP_OK(c && c->environment.n == 2 && strcmp(c->environment.v[1], "B=x, y") == 0,
+           "multi-line environment");
+    TAP_OK(c && c->stopsignal == 2 && c->priority == 3, "inline ; and # comments stripped");
+    TAP_OK(c && !c->autostart, "name: value and case-insensitive names");
+    TAP_OK(cfg && cfg->global.loglevel == LOG_DEBUG, "[supervisord] is [tend]");
+    TAP_OK(cfg && cfg->global.socket && strcmp(cfg->global.socket, "/tmp/x.sock") == 0 &&
+               cfg->global.socket_mode == 0700,
+           "[unix_http_server] file and chmod");
+    config_free(cfg);
+    diag_free(&d);
+}
+
+static void test_includes(void)
+{
+    char *sub = xasprintf("%s/conf.d", dir);
+    mkdir(sub, 0755);
+    free(write_file("conf.d/a.ini", "[program:a]\ncommand = /bin/true\ndirectory = %(here)s\n"));
+    free(write_file("conf.d/b.ini", "[program:b]\ncommand = /bin/true\n"));
+    struct diag d;
+    struct config *cfg = load("[include]\nfiles = conf.d/*.ini\n", &d);
+    TAP_OK(cfg && cfg->nprocs == 2 && cfg->files.n == 3, "glob relative to the including file");
+    const struct proc_config *a = cfg ? proc(cfg, "a") : NULL;
+    TAP_OK(a && a->directory && strcmp(a->directory, sub) == 0, "%%(here)s is the included file's dir");
+    config_free(cfg);
+    diag_free(&d);
+
+    free(write_file("conf.d/loop.ini", "[include]\nfiles = ../tend.ini\n"));
+    expect_error("include cycle", "[include]\nfiles = conf.d/loop.ini\n", "include cycle");
+    char *loop = xasprintf("%s/conf.d/loop.ini", dir);
+    unlink(loop);
+    free(loop);
+    free(sub);
+}
+
+static void test_errors(void)
+{
+    expect_error("unknown option", "[program:x]\ncommand = /bin/true\nautorestrt = true\n",
+                 "tend.ini:3: [program:x] autorestrt: unknown option (did you mean autorestart?)");
+    expect_error("bad value", "[program:x]\ncommand = /bin/true\nstartsecs = soon\n",
+                 "tend.ini:3: [program:x] startsecs: invalid duration");
+    expect_error("bad bool", "[program:x]\ncommand = /bin/true\nautostart = maybe\n",
+                 ":3: [program:x] autostart:");
+    expect_error("bad signal", "[program:x]\ncommand = /bin/true\nstopsignal = TREM\n",
+                 "stopsignal:");
+    expect_error("missing command", "\n[program:x]\nautostart = true\n",
+                 "tend.ini:2: [program:x]: command is required");
+    expect_error("keyless program", "[program:x]\n", "tend.ini:1: [program:x]: command is required");
+    expect_error("numprocs without process_num", "[program:x]\ncommand = /bin/true\nnumprocs = 2\n",
+                 "process_name must contain %(process_num)d");
+    expect_error("duplicate process names",
+                 "[program:x]\ncommand = /bin/true\n[program:y]\ncommand = /bin/true\n"
+                 "process_name = x\n",
+                 "process name 'x' is already used");
+    expect_error("dependency cycle",
+                 "[program:a]\ncommand = /bin/true\ndepends_on = b\n"
+                 "[program:b]\ncommand = /bin/true\ndepends_on = c\n"
+                 "[program:c]\ncommand = /bin/true\ndepends_on = a\n",
+                 "dependency cycle: a -> b -> c -> a");
+    expect_error("unknown dependency", "[program:a]\ncommand = /bin/true\ndepends_on = zz\n",
+                 "tend.ini:3: [program:a] depends_on: no [program:zz]");
+    expect_error("duplicate option", "[program:a]\ncommand = /bin/true\ncommand = /bin/false\n",
+                 "tend.ini:3: [program:a] command: set twice (first at line 2)");
+    expect_error("undefined variable", "[program:a]\ncommand = %(ENV_TEND_NO_SUCH_VAR)s\n",
+                 "tend.ini:2: [program:a] command: undefined variable %(ENV_TEND_NO_SUCH_VAR)s");
+    expect_error("unterminated quote", "[program:a]\ncommand = /bin/echo 'oops\n", "command:");
+    expect_error("no equals", "[program:a]\ncommand = /bin/true\njunk line\n",
+                 "tend.ini:3: expected 'name = value'");
+    expect_error("unknown section", "[programs:a]\ncommand = /bin/true\n",
+                 "tend.ini:1: [programs:a]: unknown section");
+    expect_error("forking without pidfile", "[program:a]\ncommand = /bin/true\ntype = forking\n",
+                 "type = forking needs a pidfile");
+    expect_error("group of unknown program", "[group:g]\nprograms = nope\n",
+                 "[group:g] programs: no [program:nope]");
+    struct diag d;
+    diag_init(&d);
+    struct config *cfg = config_load("/nonexistent/tend.ini", &d);
+    TAP_OK(cfg == NULL && has_message(&d.errors, "/nonexistent/tend.ini: cannot read "
+                                                 "configuration file: No such file"),
+           "missing file is an error naming it");
+    diag_free(&d);
+}
+
+static void test_warnings(void)
+{
+    struct diag d;
+    struct config *cfg = load("[program:a]\ncommand = /bin/true\nstdout_events_enabled = true\n"
+                              "[rpcinterface:supervisor]\n"
+                              "supervisor.rpcinterface_factory = supervisor.rpcinterface:x\n"
+                              "[supervisorctl]\nserverurl = unix:///tmp/s.sock\n",
+                              &d);
+    TAP_OK(cfg != NULL, "ignored supervisord options and sections are not errors");
+    TAP_OK(has_message(&d.warnings, "tend.ini:3: warning: [program:a] stdout_events_enabled"),
+           "warning names the ignored option");
+    TAP_OK(has_message(&d.warnings, "[rpcinterface:supervisor]: supervisord section not"),
+           "warning names the ignored section");
+    config_free(cfg);
+    diag_free(&d);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_defaults();
+    test_numprocs_and_groups();
+    test_syntax();
+    test_includes();
+    test_errors();
+    test_warnings();
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        printf("# could not remove %s\n", dir);
+    }
+    free(cmd);
+    return tap_done();
+}
