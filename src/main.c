@@ -68,11 +68,10 @@ static const struct verb *verb_find(const char *name)
     return NULL;
 }
 
-static int verb_usage_error(const struct verb *v, const char *fmt, const char *arg)
+static int verb_usage_error(const struct verb *v, const char *what, const char *arg)
 {
-    fprintf(stderr, "tend: %s: ", v->name);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nusage: tend [-c FILE] %s\n", v->synopsis);
+    fprintf(stderr, "tend: %s: %s '%s'\n", v->name, what, arg);
+    fprintf(stderr, "usage: tend [-c FILE] %s\n", v->synopsis);
     return EXIT_USAGE;
 }
 
@@ -109,7 +108,7 @@ static int verb_check(struct cli *cli, int argc, char **argv)
             printf("usage: tend [-c FILE] %s\n%s\n", v->synopsis, v->summary);
             return 0;
         } else {
-            return verb_usage_error(verb_find("check"), "unexpected argument '%s'", argv[i]);
+            return verb_usage_error(verb_find("check"), "unexpected argument", argv[i]);
         }
     }
     struct config *cfg = cli_load_config(cli);
