@@ -8,6 +8,7 @@
 #include "check.h"
 #include "config.h"
 #include "run.h"
+#include "up.h"
 #include "util.h"
 
 /* PACKAGE_VERSION comes from configure through the compiler command line. */
@@ -29,10 +30,13 @@ static int verb_check(struct cli *cli, int argc, char **argv);
 static int verb_version(struct cli *cli, int argc, char **argv);
 static int verb_help(struct cli *cli, int argc, char **argv);
 static int verb_run(struct cli *cli, int argc, char **argv);
+static int verb_up(struct cli *cli, int argc, char **argv);
 
 static const struct verb verbs[] = {
     {"check", "check [--json]",
      "validate the configuration and print its effective form; start nothing", verb_check},
+    {"up", "up", "run the supervisor in the foreground: start, watch and restart programs",
+     verb_up},
     {"run", "run [OPTIONS] -- CMD [ARG...]",
      "run one command: feed stdin, capture output, enforce a timeout", verb_run},
     {"run", "run -c FILE [-j N] [NAME...]",
@@ -122,6 +126,11 @@ static int verb_check(struct cli *cli, int argc, char **argv)
     }
     config_free(cfg);
     return fflush(stdout) == 0 ? 0 : 125;
+}
+
+static int verb_up(struct cli *cli, int argc, char **argv)
+{
+    return up_main(cli->config, argc, argv);
 }
 
 static int verb_run(struct cli *cli, int argc, char **argv)

@@ -46,7 +46,7 @@ struct spawn_request {
 
 /* Why a spawn failed: which step, and errno. */
 struct spawn_error {
-    const char *step; /* "execute", "chdir to", "set user", "open /dev/null", ... */
+    const char *step; /* "execute", "change directory to", "switch to user", "open", ... */
     int err;          /* errno */
     char *what;       /* the object of the step, e.g. the command or directory (owned) */
 };
@@ -59,7 +59,8 @@ int spawn_child(const struct spawn_request *req, pid_t *pid, struct spawn_error 
 void spawn_error_free(struct spawn_error *e);
 /* "cannot execute /usr/bin/nod: No such file or directory" */
 char *spawn_error_message(const struct spawn_error *e);
-/* The exit status tend run reports for a spawn failure: 127 not found, 126 not executable. */
+/* The exit status tend run reports for a spawn failure: 127 not found, 126 not executable,
+ * 125 for a step before exec (directory, user, fds, limits) or a failed fork. */
 int spawn_error_exit_code(const struct spawn_error *e);
 
 /* Looks a user up by name or number. Returns -1 with *err set when it does not exist. */
@@ -73,5 +74,10 @@ char *spawn_find_program(const char *name, const char *const *envp);
 /* Makes every fd of tend above 2 close-on-exec and opens /dev/null on 0-2 if they are closed,
  * so pipes are never created as fd 0-2 and children never inherit a stray fd. */
 void spawn_sanitize_fds(void);
+
+/* Adds the KEY=VALUE lines of an env_file to env (replacing same keys): blank lines and lines
+ * starting with '#' are skipped, "export " is allowed, a value in matching quotes loses them.
+ * Returns -1 with *err ("PATH:LINE: ...") on a bad line or an unreadable file. */
+int spawn_read_env_file(const char *path, struct strv *env, char **err);
 
 #endif

@@ -45,3 +45,66 @@ assert_status() {
         return 1
     fi
 }
+
+# start_tend CONFIG [ARGS...]: runs `tend up` in the background; stdout and stderr go to
+# $BATS_TEST_TMPDIR/tend.out and tend.err; TEND_PID is its pid. fd 3 is closed for the
+# background process, or bats would wait for it.
+start_tend() {
+    local cfg=$1
+    shift
+    "$TEND" -c "$cfg" up "$@" >"$BATS_TEST_TMPDIR/tend.out" 2>"$BATS_TEST_TMPDIR/tend.err" 3>&- &
+    TEND_PID=$!
+}
+
+# stop_tend: SIGTERM to tend, wait for it; TEND_STATUS is its exit status
+stop_tend() {
+    [ -n "${TEND_PID:-}" ] || return 0
+    kill -TERM "$TEND_PID" 2>/dev/null || true
+    TEND_STATUS=0
+    wait "$TEND_PID" || TEND_STATUS=$?
+    TEND_PID=
+}
+
+# kill_tend_and_marked MARKER: teardown that leaves nothing behind whatever the test did
+kill_tend_and_marked() {
+    if [ -n "${TEND_PID:-}" ]; then
+        kill -TERM "$TEND_PID" 2>/dev/null || true
+        local deadline=$((SECONDS + 20))
+        while kill -0 "$TEND_PID" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.05; done
+        kill -KILL "$TEND_PID" 2>/dev/null || true
+        wait "$TEND_PID" 2>/dev/null || true
+        TEND_PID=
+    fi
+    if [ -n "${1:-}" ]; then
+        pkill -KILL -f -- "$1" 2>/dev/null || true
+    fi
+}
+
+# log_has TEXT: tend's own log (stderr) contains TEXT
+log_has() {
+    grep -qF -- "$1" "$BATS_TEST_TMPDIR/tend.err"
+}
+
+# out_has TEXT: tend's stdout (prefixed program output) contains TEXT
+out_has() {
+    grep -qF -- "$1" "$BATS_TEST_TMPDIR/tend.out"
+}
+
+# wait_log TEXT [SECONDS]: waits until tend's log contains TEXT (default 20 s)
+wait_log() {
+    wait_for "${2:-20}" log_has "$1" || {
+        echo "--- tend log:" >&2
+        cat "$BATS_TEST_TMPDIR/tend.err" >&2
+        return 1
+    }
+}
+
+# pid_of MARKER: the pid of the one process whose command line contains MARKER
+pid_of() {
+    pgrep -f -- "$1" | head -n 1
+}
+
+# a marker unique to this test, to find and clean up its processes
+marker() {
+    printf 'tendtest-%s-%s' "$$" "$BATS_TEST_NUMBER"
+}

@@ -10,8 +10,9 @@ static int tap_failed;
 
 #define TAP_OK(cond, ...)                                                                          \
     do {                                                                                           \
+        int tap_ok_ = (cond) ? 1 : 0;                                                              \
         tap_count++;                                                                               \
-        if (cond) {                                                                                \
+        if (tap_ok_) {                                                                             \
             printf("ok %d - ", tap_count);                                                         \
         } else {                                                                                   \
             tap_failed++;                                                                          \
@@ -19,7 +20,7 @@ static int tap_failed;
         }                                                                                          \
         printf(__VA_ARGS__);                                                                       \
         printf("\n");                                                                              \
-        if (!(cond)) {                                                                             \
+        if (!tap_ok_) {                                                                            \
             printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);                        \
         }                                                                                          \
     } while (0)

@@ -1,0 +1,23 @@
+/* log.h - tend's own messages: a timestamp, a level and one line, to stderr or to the
+ * [tend] logfile. Levels below the configured one are dropped. */
+#ifndef TEND_LOG_H
+#define TEND_LOG_H
+
+#include "config.h"
+#include "util.h"
+
+void log_set_level(enum loglevel level);
+/* Sends messages to path (appending) instead of stderr; -1 with errno when it cannot open. */
+int log_open_file(const char *path);
+/* Reopens the log file (SIGUSR2). */
+void log_reopen(void);
+void log_close(void);
+
+void log_msg(enum loglevel level, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,588 @@
+/* output.c - a program's output: log files with supervisord's exact size rotation, the prefixed
+ * console, the ring buffer for `tend logs`, and the pipe readers that feed them. */
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+#define OUTPUT_LINE_MAX 8192   /* a longer console line is cut into pieces of this size */
+#define OUTPUT_READ_SIZE 65536 /* one read per callback, on the stack */
+#define OUTPUT_DRAIN_READS 16  /* bounds a drain against a grandchild writing forever */
+#define OUTPUT_LINE_FIRST 128  /* first allocation of a console line; grows to the maximum */
+
+struct output_sink {
+    char *name;
+    char *stream;
+    char *path; /* NULL: no log file */
+    int64_t maxbytes;
+    int backups;
+    bool console;
+    size_t ring_size;
+
+    /* the log file */
+    int fd;                 /* -1 while there is no open file */
+    bool regular;           /* a regular file: rotation is possible */
+    bool nonregular_logged; /* "rotation is off" was said once */
+    bool reported;          /* a failure was logged; a success or a reopen clears it */
+    int open_errno;         /* why the last open failed, for the writes that follow */
+    time_t next_open;       /* monotonic second of the next automatic open attempt */
+    int64_t size;
+    uint64_t bytes;
+    uint64_t write_errors;
+
+    /* the console: line holds the prefix, then the partial line, then room for '\n' */
+    char *prefix;
+    size_t prefix_len;
+    char *line;
+    size_t line_cap;
+    size_t partial;
+    bool console_reported;
+    uint64_t console_errors;
+
+    /* the ring: head is where the next byte goes */
+    char *ring;
+    size_t ring_head;
+    size_t ring_len;
+};
+
+struct output_pipe {
+    ev_io watcher;
+    struct ev_loop *loop;
+    struct output_sink *sink;
+    int fd; /* -1 once closed */
+    void (*eof_cb)(struct output_pipe *p, void *data);
+    void *eof_data;
+};
+
+static time_t
+output_monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+/* Writes all of buf, resuming after short writes and EINTR. Returns the bytes written; *err
+ * gets the errno that stopped it, or 0. */
+static size_t
+output_write_all(int fd, const char *buf, size_t n, int *err)
+{
+    size_t done = 0;
+    *err = 0;
+    while (done < n) {
+        ssize_t w = write(fd, buf + done, n - done);
+        if (w > 0) {
+            done += (size_t)w;
+        } else if (w < 0 && errno == EINTR) {
+            continue;
+        } else {
+            /* write(2) returning 0 for a non-empty buffer would otherwise spin */
+            *err = w < 0 ? errno : EIO;
+            break;
+        }
+    }
+    return done;
+}
+
+/* ---- the log file ---- */
+
+static void
+output_file_close(struct output_sink *s)
+{
+    if (s->fd >= 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
+}
+
+/* Opens the path for appending (truncating when asked); -1 with errno on failure. */
+static int
+output_file_open(struct output_sink *s, bool truncate)
+{
+    /* O_NONBLOCK: opening a FIFO without a reader must not hang tend, and a full pipe or tty
+     * drops data instead of stopping the supervisor (no effect on regular files). O_NOCTTY: a
+     * tty as log target must not become tend's controlling terminal. */
+    int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    if (truncate) {
+        flags |= O_TRUNC;
+    }
+    int fd = open(s->path, flags, 0644);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) < 0) {
+        int saved = errno;
+        close(fd);
+        fd = -1;
+        errno = saved;
+    }
+    if (fd < 0) {
+        s->open_errno = errno;
+        s->next_open = output_monotonic_seconds() + 1;
+        return -1;
+    }
+    s->fd = fd;
+    s->regular = S_ISREG(st.st_mode);
+    s->size = s->regular ? (int64_t)st.st_size : 0;
+    if (!s->regular && s->maxbytes > 0 && !s->nonregular_logged) {
+        log_info("%s: %s log %s is not a regular file: rotation is off", s->name, s->stream,
+                 s->path);
+        s->nonregular_logged = true;
+    }
+    return 0;
+}
+
+/* Counts a failed write (its data is dropped) and logs the first of a series. */
+static void
+output_file_failed(struct output_sink *s, int err)
+{
+    s->write_errors++;
+    if (!s->reported) {
+        log_error("%s: cannot write %s log %s: %s", s->name, s->stream, s->path, strerror(err));
+        s->reported = true;
+    }
+}
+
+/* supervisord's scheme: file.N goes, file.i becomes file.(i+1), file becomes file.1, and a new
+ * file is opened; with no backups the file is truncated instead. -1 with errno on failure. */
+static int
+output_file_rotate(struct output_sink *s)
+{
+    if (s->backups > 0) {
+        char *dst = xasprintf("%s.%d", s->path, s->backups);
+        unlink(dst);
+        for (int i = s->backups - 1; i >= 1; i--) {
+            char *src = xasprintf("%s.%d", s->path, i);
+            /* a backup that cannot move costs one old file, not the live log: go on */
+            rename(src, dst);
+            free(dst);
+            dst = src;
+        }
+        /* ENOENT: someone removed the live file; there is nothing to keep, as supervisord */
+        if (rename(s->path, dst) < 0 && errno != ENOENT) {
+            int saved = errno;
+            free(dst);
+            errno = saved;
+            return -1;
+        }
+        free(dst);
+    }
+    output_file_close(s);
+    return output_file_open(s, s->backups == 0);
+}
+
+static void
+output_file_write(struct output_sink *s, const char *buf, size_t n)
+{
+    while (n > 0) {
+        if (s->fd < 0) {
+            /* retry an open that failed (a directory created later, EMFILE gone), at most once
+             * a second so a chatty program does not turn into a stream of failing opens */
+            if (output_monotonic_seconds() < s->next_open || output_file_open(s, false) < 0) {
+                output_file_failed(s, s->open_errno);
+                return;
+            }
+        }
+        size_t take = n;
+        bool rotate = false;
+        if (s->regular && s->maxbytes > 0 && (uint64_t)s->size + n > (uint64_t)s->maxbytes) {
+            /* fill the file up to maxbytes exactly, then rotate and go on with the rest */
+            take = s->size < s->maxbytes ? (size_t)(s->maxbytes - s->size) : 0;
+            rotate = true;
+        }
+        if (take > 0) {
+            int err;
+            size_t w = output_write_all(s->fd, buf, take, &err);
+            s->size += (int64_t)w;
+            if (err) {
+                output_file_failed(s, err);
+                return;
+            }
+            s->reported = false;
+            buf += take;
+            n -= take;
+        }
+        /* a failed rotation drops the rest rather than grow the file past maxbytes */
+        if (rotate && output_file_rotate(s) < 0) {
+            output_file_failed(s, errno);
+            return;
+        }
+    }
+}
+
+/* ---- the console ---- */
+
+/* Makes room for need bytes in the line buffer, which grows on demand up to one full line. */
+static void
+output_line_reserve(struct output_sink *s, size_t need)
+{
+    if (need <= s->line_cap) {
+        return;
+    }
+    size_t max = s->prefix_len + OUTPUT_LINE_MAX + 1;
+    size_t cap = s->line_cap ? s->line_cap : OUTPUT_LINE_FIRST;
+    while (cap < need) {
+        cap *= 2;
+    }
+    if (cap > max) {
+        cap = max;
+    }
+    bool fresh = s->line == NULL;
+    s->line = xrealloc(s->line, cap);
+    s->line_cap = cap;
+    if (fresh) {
+        memcpy(s->line, s->prefix, s->prefix_len);
+    }
+}
+
+/* Writes the prefix, the partial line and a newline with one write(2), so that lines of
+ * different programs never mix; a failure drops the line. */
+static void
+output_console_emit(struct output_sink *s)
+{
+    output_line_reserve(s, s->prefix_len + s->partial + 1);
+    size_t len = s->prefix_len + s->partial;
+    s->line[len++] = '\n';
+    s->partial = 0;
+    int err;
+    output_write_all(STDOUT_FILENO, s->line, len, &err);
+    if (!err) {
+        s->console_reported = false;
+        return;
+    }
+    s->console_errors++;
+    if (!s->console_reported) {
+        log_error("%s: cannot write %s to the console: %s", s->name, s->stream, strerror(err));
+        s->console_reported = true;
+    }
+}
+
+static void
+output_console_write(struct output_sink *s, const char *buf, size_t n)
+{
+    while (n > 0) {
+        const char *nl = memchr(buf, '\n', n);
+        size_t seg = nl ? (size_t)(nl - buf) : n;
+        while (seg > 0) {
+            /* emitted only when more bytes follow, so a line of exactly the maximum and its
+             * newline still make one line */
+            if (s->partial == OUTPUT_LINE_MAX) {
+                output_console_emit(s);
+            }
+            size_t take = OUTPUT_LINE_MAX - s->partial;
+            if (take > seg) {
+                take = seg;
+            }
+            output_line_reserve(s, s->prefix_len + s->partial + take + 1);
+            memcpy(s->line + s->prefix_len + s->partial, buf, take);
+            s->partial += take;
+            buf += take;
+            n -= take;
+            seg -= take;
+        }
+        if (nl) {
+            output_console_emit(s);
+            buf++;
+            n--;
+        }
+    }
+}
+
+/* "name   | ", the padded name coloured when asked. */
+static char *
+output_console_prefix(const char *name, int width, int color)
+{
+    struct strbuf sb;
+    strbuf_init(&sb);
+    if (color > 0 && color < 8) {
+        strbuf_addf(&sb, "\033[3%dm", color);
+    }
+    strbuf_addf(&sb, "%-*s", width > 0 ? width : 0, name);
+    if (color > 0 && color < 8) {
+        strbuf_adds(&sb, "\033[0m");
+    }
+    strbuf_adds(&sb, " | ");
+    return strbuf_detach(&sb);
+}
+
+/* ---- the ring ---- */
+
+static void
+output_ring_write(struct output_sink *s, const char *buf, size_t n)
+{
+    size_t size = s->ring_size;
+    if (!s->ring) {
+        s->ring = xmalloc(size); /* on the first write: idle programs cost nothing */
+    }
+    if (n >= size) {
+        memcpy(s->ring, buf + (n - size), size);
+        s->ring_head = 0;
+        s->ring_len = size;
+        return;
+    }
+    size_t first = size - s->ring_head;
+    if (first > n) {
+        first = n;
+    }
+    memcpy(s->ring + s->ring_head, buf, first);
+    memcpy(s->ring, buf + first, n - first);
+    s->ring_head = (s->ring_head + n) % size;
+    s->ring_len = s->ring_len + n < size ? s->ring_len + n : size;
+}
+
+char *
+output_sink_ring_copy(const struct output_sink *s, size_t *n)
+{
+    char *out = xmalloc(s->ring_len + 1);
+    if (s->ring_len > 0) {
+        size_t start = (s->ring_head + s->ring_size - s->ring_len) % s->ring_size;
+        size_t first = s->ring_size - start;
+        if (first > s->ring_len) {
+            first = s->ring_len;
+        }
+        memcpy(out, s->ring + start, first);
+        memcpy(out + first, s->ring, s->ring_len - first);
+    }
+    out[s->ring_len] = '\0';
+    *n = s->ring_len;
+    return out;
+}
+
+/* ---- the sink ---- */
+
+struct output_sink *
+output_sink_new(const struct output_options *o)
+{
+    struct output_sink *s = xcalloc(1, sizeof(*s));
+    s->name = xstrdup(o->name ? o->name : "");
+    s->stream = xstrdup(o->stream ? o->stream : "output");
+    s->path = o->path ? xstrdup(o->path) : NULL;
+    s->maxbytes = o->maxbytes > 0 ? o->maxbytes : 0;
+    s->backups = o->backups > 0 ? o->backups : 0;
+    s->console = o->console;
+    s->ring_size = o->ring_size;
+    s->fd = -1;
+    if (s->console) {
+        s->prefix = output_console_prefix(s->name, o->prefix_width, o->color);
+        s->prefix_len = strlen(s->prefix);
+    }
+    if (s->path && output_file_open(s, false) < 0) {
+        log_error("%s: cannot open %s log %s: %s", s->name, s->stream, s->path,
+                  strerror(s->open_errno));
+        s->reported = true;
+    }
+    return s;
+}
+
+void
+output_sink_free(struct output_sink *s)
+{
+    if (!s) {
+        return;
+    }
+    output_file_close(s);
+    free(s->name);
+    free(s->stream);
+    free(s->path);
+    free(s->prefix);
+    free(s->line);
+    free(s->ring);
+    free(s);
+}
+
+void
+output_sink_write(struct output_sink *s, const char *buf, size_t n)
+{
+    if (n == 0) {
+        return;
+    }
+    s->bytes += n;
+    if (s->ring_size > 0) {
+        output_ring_write(s, buf, n);
+    }
+    if (s->path) {
+        output_file_write(s, buf, n);
+    }
+    if (s->console) {
+        output_console_write(s, buf, n);
+    }
+}
+
+void
+output_sink_flush(struct output_sink *s)
+{
+    if (s->console && s->partial > 0) {
+        output_console_emit(s);
+    }
+}
+
+void
+output_sink_reopen(struct output_sink *s)
+{
+    if (!s->path) {
+        return;
+    }
+    output_file_close(s);
+    s->reported = false;
+    if (output_file_open(s, false) < 0) {
+        log_error("%s: cannot open %s log %s: %s", s->name, s->stream, s->path,
+                  strerror(s->open_errno));
+        s->reported = true;
+    }
+}
+
+void
+output_sink_rotate(struct output_sink *s)
+{
+    if (!s->path) {
+        return;
+    }
+    /* never rename a device, a FIFO or a symlink to one (/dev/stdout) */
+    struct stat st;
+    if (s->fd >= 0 ? !s->regular : (stat(s->path, &st) == 0 && !S_ISREG(st.st_mode))) {
+        return;
+    }
+    if (output_file_rotate(s) < 0) {
+        int err = errno;
+        if (!s->reported) {
+            log_error("%s: cannot rotate %s log %s: %s", s->name, s->stream, s->path,
+                      strerror(err));
+            s->reported = true;
+        }
+    }
+}
+
+uint64_t
+output_sink_bytes(const struct output_sink *s)
+{
+    return s->bytes;
+}
+
+uint64_t
+output_sink_write_errors(const struct output_sink *s)
+{
+    return s->write_errors;
+}
+
+uint64_t
+output_sink_console_errors(const struct output_sink *s)
+{
+    return s->console_errors;
+}
+
+const char *
+output_sink_path(const struct output_sink *s)
+{
+    return s->path;
+}
+
+/* ---- the pipe readers ---- */
+
+static void
+output_pipe_close(struct output_pipe *p)
+{
+    if (p->fd >= 0) {
+        ev_io_stop(p->loop, &p->watcher); /* before close: the number may be reused at once */
+        close(p->fd);
+        p->fd = -1;
+    }
+}
+
+static void
+output_pipe_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct output_pipe *p = w->data;
+    char buf[OUTPUT_READ_SIZE];
+    /* one read per wakeup: a chatty program cannot starve the other pipes */
+    ssize_t n = read(p->fd, buf, sizeof(buf));
+    if (n > 0) {
+        output_sink_write(p->sink, buf, (size_t)n);
+        return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return;
+    }
+    if (n < 0) {
+        log_warn("%s: cannot read %s pipe: %s", p->sink->name, p->sink->stream, strerror(errno));
+    }
+    /* level-triggered: a watcher left on an fd at EOF would spin the loop */
+    output_pipe_close(p);
+    if (p->eof_cb) {
+        p->eof_cb(p, p->eof_data); /* last: the callback may free p */
+    }
+}
+
+struct output_pipe *
+output_pipe_new(struct ev_loop *loop, int fd, struct output_sink *sink)
+{
+    struct output_pipe *p = xcalloc(1, sizeof(*p));
+    p->loop = loop;
+    p->sink = sink;
+    p->fd = fd;
+    ev_io_init(&p->watcher, output_pipe_read_cb, fd, EV_READ);
+    p->watcher.data = p;
+    ev_io_start(loop, &p->watcher);
+    return p;
+}
+
+void
+output_pipe_set_eof_cb(struct output_pipe *p, void (*cb)(struct output_pipe *p, void *data),
+                       void *data)
+{
+    p->eof_cb = cb;
+    p->eof_data = data;
+}
+
+bool
+output_pipe_done(const struct output_pipe *p)
+{
+    return p->fd < 0;
+}
+
+void
+output_pipe_drain_and_free(struct output_pipe *p)
+{
+    if (!p) {
+        return;
+    }
+    if (p->fd >= 0) {
+        char buf[OUTPUT_READ_SIZE];
+        for (int i = 0; i < OUTPUT_DRAIN_READS; i++) {
+            ssize_t n = read(p->fd, buf, sizeof(buf));
+            if (n > 0) {
+                output_sink_write(p->sink, buf, (size_t)n);
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else {
+                break; /* EOF, EAGAIN (a grandchild still holds the pipe) or an error */
+            }
+        }
+        output_pipe_close(p);
+    }
+    output_sink_flush(p->sink);
+    free(p);
+}
+
+/* ---- the console's colours ---- */
+
+bool
+output_console_use_color(void)
+{
+    /* https://no-color.org: set and non-empty disables colour */
+    const char *no_color = getenv("NO_COLOR");
+    return isatty(STDOUT_FILENO) && (!no_color || !*no_color);
+}
+
+int
+output_color_for(size_t index)
+{
+    return (int)(index % 6) + 1;
+}

@@ -1,0 +1,97 @@
+/* supervise.h - the supervisor: one proc per configured process, supervisord's state machine,
+ * restart policy with backoff, start order by priority, stop with signal escalation, and
+ * shutdown in reverse order. It knows nothing of sockets or the command line. */
+#ifndef TEND_SUPERVISE_H
+#define TEND_SUPERVISE_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "exitstatus.h"
+#include "output.h"
+
+enum proc_state {
+    PROC_STOPPED,
+    PROC_STARTING,
+    PROC_RUNNING,
+    PROC_BACKOFF,
+    PROC_STOPPING,
+    PROC_EXITED,
+    PROC_FATAL,
+};
+
+const char *proc_state_name(enum proc_state s);
+
+struct supervisor;
+
+struct proc {
+    struct supervisor *sv;
+    struct proc_config *cfg; /* owned by the supervisor's config */
+    size_t index;            /* position in start order */
+    enum proc_state state;
+    pid_t pid;               /* 0 when not running */
+    int retries;             /* failed starts in a row (reset once RUNNING) */
+    unsigned restarts;       /* automatic restarts since tend started */
+    ev_tstamp started_at;    /* wall clock (ev_time) of the last spawn */
+    ev_tstamp state_since;   /* wall clock of the last state change */
+    struct exit_info last_exit;
+    bool has_exited;         /* last_exit is meaningful */
+    char *last_error;        /* spawn failure or FATAL reason, for status */
+    bool restart_after_stop; /* `restart`: start again once stopped */
+    bool shutdown_pending;   /* counted in the current shutdown level */
+    ev_timer timer;          /* startsecs, backoff delay or stop escalation */
+    struct output_sink *out, *err;
+    struct output_pipe *out_pipe, *err_pipe;
+    struct proc *hash_next;  /* pid hash chain */
+};
+
+/* Called after every state change (control uses it to answer `start`/`wait`). */
+typedef void (*supervisor_state_cb)(struct proc *p, enum proc_state old, void *arg);
+
+struct supervisor {
+    struct ev_loop *loop;
+    struct config *cfg;
+    struct proc **procs; /* start order: priority, then file order */
+    size_t nprocs;
+    struct proc **pid_buckets; /* pid -> proc, chained */
+    size_t nbuckets;
+    ev_child child_watcher;
+    bool console;        /* foreground: programs without a log file print to tend's stdout */
+    unsigned long orphans_reaped;
+    supervisor_state_cb on_state;
+    void *on_state_arg;
+    /* shutdown in reverse start order, one priority level at a time */
+    bool shutting_down;
+    size_t shutdown_cursor; /* procs[0 .. cursor) are still to be stopped */
+    size_t shutdown_pending;
+    ev_timer shutdown_deadline;
+    void (*shutdown_done)(struct supervisor *sv, void *arg);
+    void *shutdown_arg;
+};
+
+/* Builds a proc for every process of cfg (taking ownership of cfg) and opens the log files. */
+struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool console);
+void supervisor_free(struct supervisor *sv);
+
+/* Starts every autostart process in priority order. */
+void supervisor_start_autostart(struct supervisor *sv);
+/* Stops everything in reverse order, then calls done. A second call kills what is left. */
+void supervisor_shutdown(struct supervisor *sv, void (*done)(struct supervisor *, void *),
+                         void *arg);
+/* SIGUSR2: reopen every log file. */
+void supervisor_reopen_logs(struct supervisor *sv);
+
+struct proc *supervisor_find(struct supervisor *sv, const char *name);
+
+/* Requests for one process; they return at once, the outcome arrives as state changes.
+ * proc_start returns -1 when the process is already running or starting. */
+int proc_start(struct proc *p);
+int proc_stop(struct proc *p);
+void proc_restart(struct proc *p);
+/* Sends sig to the process (its group when stopasgroup); -1 with errno when not running. */
+int proc_signal(struct proc *p, int sig);
+bool proc_is_alive(const struct proc *p);
+
+#endif
