@@ -1420,7 +1420,9 @@ struct config *config_load(const char *path, struct diag *d)
         }
     }
     validate(&ld, cfg);
-    qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), proc_order_cmp);
+    if (cfg->nprocs > 1) {
+        qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), proc_order_cmp);
+    }
     loader_free(&ld);
     if (d->errors.n) {
         config_free(cfg);
