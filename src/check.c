@@ -90,6 +90,20 @@ static void json_option(struct json *j, const struct option_def *opt, const void
     case OT_SIZE:
         json_int(j, *(const int64_t *)field);
         return;
+    case OT_FLOAT:
+        json_double(j, *(const double *)field);
+        return;
+    case OT_RLIMIT: {
+        int64_t v = *(const int64_t *)field;
+        if (v == RLIMIT_UNSET) {
+            json_null(j);
+        } else if (v == RLIMIT_UNLIMITED) {
+            json_string(j, "unlimited");
+        } else {
+            json_int(j, v);
+        }
+        return;
+    }
     case OT_DURATION:
         json_double(j, (double)*(const int64_t *)field / 1000.0);
         return;

@@ -719,6 +719,28 @@ static int option_parse(const struct option_def *opt, const char *text, void *ba
         *(enum proc_type *)field = (enum proc_type)v;
         return 0;
     }
+    case OT_FLOAT: {
+        char *end;
+        errno = 0;
+        double d = strtod(text, &end);
+        if (errno || end == text || *end || d != d || d < (double)opt->min ||
+            d > (double)opt->max) {
+            *err = xasprintf("invalid number '%s' (from %ld to %ld)", text, opt->min, opt->max);
+            return -1;
+        }
+        *(double *)field = d;
+        return 0;
+    }
+    case OT_RLIMIT:
+        if (!*text) {
+            *(int64_t *)field = RLIMIT_UNSET;
+            return 0;
+        }
+        if (strcasecmp(text, "unlimited") == 0 || strcasecmp(text, "infinity") == 0) {
+            *(int64_t *)field = RLIMIT_UNLIMITED;
+            return 0;
+        }
+        return value_parse_size(text, field, err);
     case OT_LOGLEVEL: {
         int v;
         if (strcasecmp(text, "blather") == 0) {
@@ -833,7 +855,7 @@ char *config_format_value(const struct option_def *opt, const void *base)
         return xstrdup(autorestart_name(*(const enum autorestart *)field));
     case OT_UMASK: {
         int m = *(const int *)field;
-        return m < 0 ? xstrdup("") : xasprintf("%03o", (unsigned)m);
+        return m < 0 ? xstrdup("") : xasprintf("%04o", (unsigned)m);
     }
     case OT_ENVIRONMENT:
         return format_environment(field);
@@ -857,6 +879,14 @@ char *config_format_value(const struct option_def *opt, const void *base)
         return xstrdup(proc_type_name(*(const enum proc_type *)field));
     case OT_LOGLEVEL:
         return xstrdup(loglevel_name(*(const enum loglevel *)field));
+    case OT_FLOAT:
+        return xasprintf("%g", *(const double *)field);
+    case OT_RLIMIT: {
+        int64_t v = *(const int64_t *)field;
+        return v == RLIMIT_UNSET       ? xstrdup("")
+               : v == RLIMIT_UNLIMITED ? xstrdup("unlimited")
+                                       : xasprintf("%lld", (long long)v);
+    }
     }
     return xstrdup("");
 }
@@ -1389,7 +1419,35 @@ static void check_sections(struct loader *ld)
     }
 }
 
-struct config *config_load(const char *path, struct diag *d)
+/* The default control socket: one per configuration file, so instances run side by side;
+ * root's lives under /run, a user's under $XDG_RUNTIME_DIR or /tmp/tend-UID. */
+char *config_default_socket(const char *config_file)
+{
+    const char *base = strrchr(config_file, '/');
+    base = base ? base + 1 : config_file;
+    size_t stem = strcspn(base, ".");
+    uint32_t hash = 2166136261u; /* FNV-1a of the absolute path */
+    for (const char *p = config_file; *p; p++) {
+        hash = (hash ^ (unsigned char)*p) * 16777619u;
+    }
+    char *name = strcmp(config_file, "/etc/tend.ini") == 0
+                     ? xstrdup("tend")
+                     : xasprintf("%.*s-%08x", (int)(stem ? stem : 4), stem ? base : "tend",
+                                 (unsigned)hash);
+    char *path;
+    const char *runtime = getenv("XDG_RUNTIME_DIR");
+    if (geteuid() == 0) {
+        path = xasprintf("/run/tend/%s.sock", name);
+    } else if (runtime && runtime[0] == '/') {
+        path = xasprintf("%s/tend/%s.sock", runtime, name);
+    } else {
+        path = xasprintf("/tmp/tend-%u/%s.sock", (unsigned)geteuid(), name);
+    }
+    free(name);
+    return path;
+}
+
+static struct config *config_read(const char *path, struct diag *d, bool global_only)
 {
     struct loader ld;
     memset(&ld, 0, sizeof(ld));
@@ -1411,17 +1469,26 @@ struct config *config_load(const char *path, struct diag *d)
     gethostname(hostname, sizeof(hostname) - 1);
     hostname[sizeof(hostname) - 1] = '\0';
 
-    check_sections(&ld);
-    build_global(&ld, cfg, hostname);
-    build_groups(&ld, cfg);
-    for (size_t s = 0; s < ld.nsections; s++) {
-        if (strncmp(ld.sections[s].name, "program:", 8) == 0) {
-            build_program(&ld, cfg, &ld.sections[s], hostname);
-        }
+    if (!global_only) {
+        check_sections(&ld);
     }
-    validate(&ld, cfg);
-    if (cfg->nprocs > 1) {
-        qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), proc_order_cmp);
+    build_global(&ld, cfg, hostname);
+    if (!cfg->global.socket) {
+        cfg->global.socket = config_default_socket(cfg->global.file);
+    } else if (strncmp(cfg->global.socket, "unix://", 7) == 0) {
+        memmove(cfg->global.socket, cfg->global.socket + 7, strlen(cfg->global.socket + 7) + 1);
+    }
+    if (!global_only) {
+        build_groups(&ld, cfg);
+        for (size_t s = 0; s < ld.nsections; s++) {
+            if (strncmp(ld.sections[s].name, "program:", 8) == 0) {
+                build_program(&ld, cfg, &ld.sections[s], hostname);
+            }
+        }
+        validate(&ld, cfg);
+        if (cfg->nprocs > 1) {
+            qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), proc_order_cmp);
+        }
     }
     loader_free(&ld);
     if (d->errors.n) {
@@ -1429,6 +1496,16 @@ struct config *config_load(const char *path, struct diag *d)
         return NULL;
     }
     return cfg;
+}
+
+struct config *config_load(const char *path, struct diag *d)
+{
+    return config_read(path, d, false);
+}
+
+struct config *config_load_global(const char *path, struct diag *d)
+{
+    return config_read(path, d, true);
 }
 
 void config_free(struct config *cfg)

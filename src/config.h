@@ -30,7 +30,12 @@ enum opt_type {
     OT_PROBE,       /* struct probe (none, exec, tcp) */
     OT_PTYPE,       /* enum proc_type */
     OT_LOGLEVEL,    /* enum loglevel */
+    OT_FLOAT,       /* double, bounded by min/max */
+    OT_RLIMIT,      /* int64_t; RLIMIT_UNSET, RLIMIT_UNLIMITED or a value */
 };
+
+#define RLIMIT_UNSET (-1)
+#define RLIMIT_UNLIMITED (-2)
 
 enum { OF_TEND = 1, OF_IGNORED = 2 };
 
@@ -74,6 +79,8 @@ struct probe {
 #define OPT_CTYPE_OT_PROBE struct probe
 #define OPT_CTYPE_OT_PTYPE enum proc_type
 #define OPT_CTYPE_OT_LOGLEVEL enum loglevel
+#define OPT_CTYPE_OT_FLOAT double
+#define OPT_CTYPE_OT_RLIMIT int64_t
 
 /* One process instance of a [program:x] section (numprocs makes several). */
 struct proc_config {
@@ -141,10 +148,16 @@ void diag_print(const struct diag *d, FILE *to);
  * NULL when there is any error; diag holds "FILE:LINE: [section] option: message" lines. */
 struct config *config_load(const char *path, struct diag *d);
 void config_free(struct config *cfg);
+/* Only [tend] (with its aliases): what a client needs to find the supervisor's socket even
+ * while the programs' part of the file has errors. */
+struct config *config_load_global(const char *path, struct diag *d);
 
 /* -c FILE, then $TEND_CONFIG, then ./tend.ini, then /etc/tend.ini. Returns a static or given
  * string, or NULL when none exists (then *tried says what was looked for). */
 const char *config_find(const char *given, char **tried);
+
+/* The control socket tend uses for config_file when [tend] socket is not set. */
+char *config_default_socket(const char *config_file);
 
 /* Formats one option value of a loaded struct as the text `tend check` prints. */
 char *config_format_value(const struct option_def *opt, const void *base);

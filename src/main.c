@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "client.h"
 #include "config.h"
 #include "run.h"
 #include "up.h"
@@ -24,6 +25,9 @@ struct verb {
     const char *synopsis;
     const char *summary;
     int (*run)(struct cli *cli, int argc, char **argv);
+    /* for the verbs answered by the supervisor: checked here, so misuse exits 2 at once */
+    const char *flags; /* allowed flags; "-n=" takes a value */
+    int min_args, max_args; /* names and other positional words; -1 = no limit */
 };
 
 static int verb_check(struct cli *cli, int argc, char **argv);
@@ -31,18 +35,40 @@ static int verb_version(struct cli *cli, int argc, char **argv);
 static int verb_help(struct cli *cli, int argc, char **argv);
 static int verb_run(struct cli *cli, int argc, char **argv);
 static int verb_up(struct cli *cli, int argc, char **argv);
+static int verb_client(struct cli *cli, int argc, char **argv);
 
 static const struct verb verbs[] = {
     {"check", "check [--json]",
-     "validate the configuration and print its effective form; start nothing", verb_check},
-    {"up", "up", "run the supervisor in the foreground: start, watch and restart programs",
-     verb_up},
+     "validate the configuration and print its effective form; start nothing", verb_check, NULL, 0, 0},
+    {"up", "up [-d]", "run the supervisor (in the foreground, or as a daemon with -d)", verb_up, NULL, 0, 0},
     {"run", "run [OPTIONS] -- CMD [ARG...]",
-     "run one command: feed stdin, capture output, enforce a timeout", verb_run},
+     "run one command: feed stdin, capture output, enforce a timeout", verb_run, NULL, 0, 0},
     {"run", "run -c FILE [-j N] [NAME...]",
-     "run the programs of FILE as one-shot jobs, at most N at once", verb_run},
-    {"version", "version", "print tend's version", verb_version},
-    {"help", "help", "print this help", verb_help},
+     "run the programs of FILE as one-shot jobs, at most N at once", verb_run, NULL, 0, 0},
+    {"status", "status [--json] [NAME|GROUP:*|all...]",
+     "show the state of processes (exit 0 when every named one is RUNNING)", verb_client,
+     "--json", 0, -1},
+    {"start", "start [--no-wait] NAME|GROUP:*|all...",
+     "start processes and wait until they run (or fail)", verb_client, "--no-wait", 1, -1},
+    {"stop", "stop [--no-wait] NAME|GROUP:*|all...", "stop processes and wait until they stopped",
+     verb_client, "--no-wait", 1, -1},
+    {"restart", "restart [--no-wait] NAME|GROUP:*|all...", "stop, then start processes",
+     verb_client, "--no-wait", 1, -1},
+    {"signal", "signal SIG NAME|GROUP:*|all...", "send a signal to processes", verb_client, "", 2,
+     -1},
+    {"pid", "pid [NAME...]", "print the pid of tend, or of processes", verb_client, "", 0, -1},
+    {"wait", "wait NAME", "wait until a process exits; exit with its status", verb_client, "", 1,
+     1},
+    {"logs", "logs NAME [-f] [-n LINES] [--stderr] | logs --rotate NAME|GROUP:*|all",
+     "print a process's recent output; -f follows it; --rotate rotates its log files now",
+     verb_client, "-f --follow -n= --lines= --stderr --rotate", 1, 1},
+    {"reload", "reload [--dry-run]",
+     "re-read the configuration and apply the difference; print the plan", verb_client,
+     "--dry-run", 0, 0},
+    {"down", "down", "stop every process and the supervisor; return when it has exited",
+     verb_client, "", 0, 0},
+    {"version", "version", "print tend's version", verb_version, NULL, 0, 0},
+    {"help", "help", "print this help", verb_help, NULL, 0, 0},
 };
 
 static void usage(FILE *to)
@@ -58,7 +84,9 @@ static void usage(FILE *to)
                 "                               ./tend.ini, then /etc/tend.ini)\n"
                 "  -h, --help                   print this help\n"
                 "  -V, --version                print tend's version\n"
-                "\nExit status: 0 success, 2 usage, 78 configuration error, 125 tend failed.\n"
+                "\nExit status: 0 success; 1 a process did not reach the requested state or\n"
+                "does not exist; 2 usage; 3 the supervisor cannot be reached; 78 configuration\n"
+                "error; 125 tend failed. tend run exits with the command's status.\n"
                 "See tend(1) and tend.ini(5).\n");
 }
 
@@ -138,6 +166,56 @@ static int verb_run(struct cli *cli, int argc, char **argv)
     return run_main(cli->config, argc, argv);
 }
 
+/* True when flag is in the space-separated list; *takes_value when it is listed with '='. */
+static bool flag_allowed(const char *list, const char *flag, bool *takes_value)
+{
+    size_t n = strlen(flag);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, " ");
+        bool value = len > 0 && p[len - 1] == '=';
+        if ((value ? len - 1 : len) == n && strncmp(p, flag, n) == 0) {
+            *takes_value = value;
+            return true;
+        }
+        p += len;
+        while (*p == ' ') {
+            p++;
+        }
+    }
+    return false;
+}
+
+static int verb_client(struct cli *cli, int argc, char **argv)
+{
+    const struct verb *v = verb_find(argv[0]);
+    int positional = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            printf("usage: tend [-c FILE] %s\n%s\n", v->synopsis, v->summary);
+            return 0;
+        }
+        /* a signal number like -9 is a value, not a flag */
+        if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
+            bool takes_value = false;
+            if (!flag_allowed(v->flags, a, &takes_value)) {
+                return verb_usage_error(v, "unknown option", a);
+            }
+            if (takes_value && ++i >= argc) {
+                return verb_usage_error(v, "option needs a value:", a);
+            }
+            continue;
+        }
+        positional++;
+    }
+    if (positional < v->min_args || (v->max_args >= 0 && positional > v->max_args)) {
+        fprintf(stderr, "tend: %s: wrong number of arguments\nusage: tend [-c FILE] %s\n",
+                v->name, v->synopsis);
+        return EXIT_USAGE;
+    }
+    return client_main(cli->config, argc, argv);
+}
+
 static int verb_version(struct cli *cli, int argc, char **argv)
 {
     (void)cli;
@@ -162,9 +240,11 @@ static int cli_take_config_option(struct cli *cli, int *argc, char **argv)
 {
     int out = 1;
     int i = 1;
+    /* `tend run sh -c '...'`: for run, the first plain word starts the command */
+    bool is_run = strcmp(argv[0], "run") == 0;
     for (; i < *argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
+        if (strcmp(a, "--") == 0 || (is_run && a[0] != '-')) {
             break;
         }
         if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {

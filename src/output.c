@@ -51,6 +51,18 @@ struct output_sink {
     char *ring;
     size_t ring_head;
     size_t ring_len;
+
+    /* stdout_timestamps: lines get a time in front; the buffer is reused for every chunk */
+    bool timestamps;
+    bool mid_line;
+    struct strbuf stamped;
+
+    /* followers (tend logs -f): each gets every chunk as it arrives */
+    struct output_listener {
+        output_listener_fn fn;
+        void *arg;
+    } *listeners;
+    size_t nlisteners;
 };
 
 struct output_pipe {
@@ -367,6 +379,8 @@ output_sink_new(const struct output_options *o)
     s->backups = o->backups > 0 ? o->backups : 0;
     s->console = o->console;
     s->ring_size = o->ring_size;
+    s->timestamps = o->timestamps;
+    strbuf_init(&s->stamped);
     s->fd = -1;
     if (s->console) {
         s->prefix = output_console_prefix(s->name, o->prefix_width, o->color);
@@ -393,7 +407,59 @@ output_sink_free(struct output_sink *s)
     free(s->prefix);
     free(s->line);
     free(s->ring);
+    free(s->listeners);
+    strbuf_free(&s->stamped);
     free(s);
+}
+
+void
+output_sink_add_listener(struct output_sink *s, output_listener_fn fn, void *arg)
+{
+    s->listeners = xrealloc(s->listeners, (s->nlisteners + 1) * sizeof(*s->listeners));
+    s->listeners[s->nlisteners].fn = fn;
+    s->listeners[s->nlisteners].arg = arg;
+    s->nlisteners++;
+}
+
+void
+output_sink_remove_listener(struct output_sink *s, void *arg)
+{
+    for (size_t i = 0; i < s->nlisteners; i++) {
+        if (s->listeners[i].arg == arg) {
+            s->listeners[i] = s->listeners[--s->nlisteners];
+            return;
+        }
+    }
+}
+
+/* Copies buf into s->stamped with "2026-11-24T00:41:02.123+00:00 " at every line start. */
+static void
+output_add_timestamps(struct output_sink *s, const char **buf, size_t *n)
+{
+    char stamp[64];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    localtime_r(&ts.tv_sec, &tm);
+    size_t len = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    long off = tm.tm_gmtoff / 60;
+    len += (size_t)snprintf(stamp + len, sizeof(stamp) - len, ".%03ld%c%02ld:%02ld ",
+                            ts.tv_nsec / 1000000, off < 0 ? '-' : '+', labs(off) / 60,
+                            labs(off) % 60);
+    strbuf_reset(&s->stamped);
+    const char *p = *buf, *end = *buf + *n;
+    while (p < end) {
+        if (!s->mid_line) {
+            strbuf_add(&s->stamped, stamp, len);
+        }
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl + 1 : end;
+        strbuf_add(&s->stamped, p, (size_t)(stop - p));
+        s->mid_line = !nl;
+        p = stop;
+    }
+    *buf = s->stamped.buf;
+    *n = s->stamped.len;
 }
 
 void
@@ -401,6 +467,9 @@ output_sink_write(struct output_sink *s, const char *buf, size_t n)
 {
     if (n == 0) {
         return;
+    }
+    if (s->timestamps) {
+        output_add_timestamps(s, &buf, &n);
     }
     s->bytes += n;
     if (s->ring_size > 0) {
@@ -411,6 +480,9 @@ output_sink_write(struct output_sink *s, const char *buf, size_t n)
     }
     if (s->console) {
         output_console_write(s, buf, n);
+    }
+    for (size_t i = 0; i < s->nlisteners; i++) {
+        s->listeners[i].fn(s->listeners[i].arg, buf, n);
     }
 }
 
@@ -531,6 +603,12 @@ output_pipe_new(struct ev_loop *loop, int fd, struct output_sink *sink)
     p->watcher.data = p;
     ev_io_start(loop, &p->watcher);
     return p;
+}
+
+void
+output_pipe_set_sink(struct output_pipe *p, struct output_sink *sink)
+{
+    p->sink = sink;
 }
 
 void

@@ -21,6 +21,7 @@ struct output_options {
     int prefix_width;     /* pad names to this width in the prefix */
     int color;            /* ANSI colour index 1-6 for the prefix, 0 = no colour */
     size_t ring_size;     /* bytes kept in memory for `tend logs` (0 = none) */
+    bool timestamps;      /* prefix every line with an ISO-8601 time */
 };
 
 struct output_sink;
@@ -40,6 +41,12 @@ void output_sink_reopen(struct output_sink *s);
 /* Rotates now (tend logs --rotate), whatever the size. */
 void output_sink_rotate(struct output_sink *s);
 
+/* Followers of a sink (`tend logs -f`): fn gets every chunk written after it was added.
+ * A listener must not add or remove listeners from inside fn. */
+typedef void (*output_listener_fn)(void *arg, const char *buf, size_t n);
+void output_sink_add_listener(struct output_sink *s, output_listener_fn fn, void *arg);
+void output_sink_remove_listener(struct output_sink *s, void *arg);
+
 /* Counters for status and tests. */
 uint64_t output_sink_bytes(const struct output_sink *s);         /* bytes received */
 uint64_t output_sink_write_errors(const struct output_sink *s);  /* failed file writes */
@@ -53,6 +60,8 @@ char *output_sink_ring_copy(const struct output_sink *s, size_t *n);
  * output_pipe_close) the fd is closed. The pipe owns its fd. */
 struct output_pipe;
 struct output_pipe *output_pipe_new(struct ev_loop *loop, int fd, struct output_sink *sink);
+/* Sends what follows to another sink (a reload changed the log settings). */
+void output_pipe_set_sink(struct output_pipe *p, struct output_sink *sink);
 /* Reads whatever is buffered in the pipe now (the child has exited), then closes it. */
 void output_pipe_drain_and_free(struct output_pipe *p);
 /* True once the pipe reached EOF (or a read error) and its fd is closed. */

@@ -50,11 +50,20 @@ static const struct {
     int resource;
     const char *name;
 } spawn_rlimit_names[] = {
-    {RLIMIT_AS, "AS"},         {RLIMIT_CORE, "CORE"},       {RLIMIT_CPU, "CPU"},
-    {RLIMIT_DATA, "DATA"},     {RLIMIT_FSIZE, "FSIZE"},     {RLIMIT_MEMLOCK, "MEMLOCK"},
-    {RLIMIT_NOFILE, "NOFILE"}, {RLIMIT_NPROC, "NPROC"},     {RLIMIT_RSS, "RSS"},
-    {RLIMIT_STACK, "STACK"},   {RLIMIT_MSGQUEUE, "MSGQUEUE"}, {RLIMIT_NICE, "NICE"},
-    {RLIMIT_RTPRIO, "RTPRIO"}, {RLIMIT_SIGPENDING, "SIGPENDING"},
+    {RLIMIT_AS, "AS"},
+    {RLIMIT_CORE, "CORE"},
+    {RLIMIT_CPU, "CPU"},
+    {RLIMIT_DATA, "DATA"},
+    {RLIMIT_FSIZE, "FSIZE"},
+    {RLIMIT_MEMLOCK, "MEMLOCK"},
+    {RLIMIT_NOFILE, "NOFILE"},
+    {RLIMIT_NPROC, "NPROC"},
+    {RLIMIT_RSS, "RSS"},
+    {RLIMIT_STACK, "STACK"},
+    {RLIMIT_MSGQUEUE, "MSGQUEUE"},
+    {RLIMIT_NICE, "NICE"},
+    {RLIMIT_RTPRIO, "RTPRIO"},
+    {RLIMIT_SIGPENDING, "SIGPENDING"},
 };
 
 static char *

@@ -105,53 +105,6 @@ static void timer_cancel(struct proc *p)
 
 /* ---- spawning ---- */
 
-/* KEY=VALUE lines of an env_file; '#' starts a comment line; blank lines are skipped. */
-static int read_env_file(const char *path, struct strv *env, char **err)
-{
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        *err = xasprintf("cannot read env_file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int lineno = 0;
-    int rc = 0;
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
-            line[--n] = '\0';
-        }
-        char *s = line;
-        while (*s == ' ' || *s == '\t') {
-            s++;
-        }
-        if (!*s || *s == '#') {
-            continue;
-        }
-        if (strncmp(s, "export ", 7) == 0) {
-            s += 7;
-        }
-        char *eq = strchr(s, '=');
-        if (!eq || eq == s) {
-            *err = xasprintf("%s:%d: expected KEY=VALUE", path, lineno);
-            rc = -1;
-            break;
-        }
-        /* a value in matching quotes loses them, as in shells and docker's env files */
-        size_t vlen = strlen(eq + 1);
-        if (vlen >= 2 && (eq[1] == '"' || eq[1] == '\'') && eq[vlen] == eq[1]) {
-            eq[vlen] = '\0';
-            memmove(eq + 1, eq + 2, vlen - 1);
-        }
-        strv_setenv(env, s);
-    }
-    free(line);
-    fclose(f);
-    return rc;
-}
-
 /* tend's environment, then [tend] environment, env_file, the program's environment, and the
  * variables that tell a program who it is (supervisord's names too, for existing scripts). */
 static int build_environment(struct proc *p, const struct spawn_user *user, struct strv *env,
@@ -173,7 +126,7 @@ static int build_environment(struct proc *p, const struct spawn_user *user, stru
             free(kv[i]);
         }
     }
-    if (c->env_file && read_env_file(c->env_file, env, err) < 0) {
+    if (c->env_file && spawn_read_env_file(c->env_file, env, err) < 0) {
         strv_free(env);
         return -1;
     }
@@ -219,6 +172,7 @@ static int proc_spawn(struct proc *p, char **err)
     int out[2] = {-1, -1}, errp[2] = {-1, -1}, in = -1;
     int rc = -1;
 
+    p->spawn_status = 125;
     if (c->user) {
         if (spawn_user_lookup(c->user, &user, err) < 0) {
             goto done;
@@ -260,10 +214,28 @@ static int proc_spawn(struct proc *p, char **err)
     req.map[2].src = c->redirect_stderr ? out[1] : errp[1];
     req.map[2].target = 2;
     req.nmap = 3;
+    const struct {
+        int resource;
+        int64_t value;
+    } limits[] = {{RLIMIT_NOFILE, c->rlimit_nofile},
+                  {RLIMIT_CORE, c->rlimit_core},
+                  {RLIMIT_NPROC, c->rlimit_nproc},
+                  {RLIMIT_AS, c->rlimit_as}};
+    for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+        if (limits[i].value == RLIMIT_UNSET) {
+            continue;
+        }
+        rlim_t v = limits[i].value == RLIMIT_UNLIMITED ? RLIM_INFINITY : (rlim_t)limits[i].value;
+        req.rlimits[req.nrlimits].resource = limits[i].resource;
+        req.rlimits[req.nrlimits].limit.rlim_cur = v;
+        req.rlimits[req.nrlimits].limit.rlim_max = v;
+        req.nrlimits++;
+    }
 
     struct spawn_error se = {0};
     pid_t pid;
     if (spawn_child(&req, &pid, &se) < 0) {
+        p->spawn_status = spawn_error_exit_code(&se);
         *err = spawn_error_message(&se);
         spawn_error_free(&se);
         goto done;
@@ -301,6 +273,46 @@ static bool retries_exhausted(const struct proc *p)
     return max != RETRIES_FOREVER && p->retries > max;
 }
 
+/* The delay before retry number `attempt` (1, 2, ...): backoff_base grown linearly
+ * (backoff_factor 1, supervisord's one more second per attempt) or geometrically, capped at
+ * backoff_max. */
+static ev_tstamp backoff_delay(const struct proc_config *c, int attempt)
+{
+    double base = (double)c->backoff_base / 1000.0;
+    double max = (double)c->backoff_max / 1000.0;
+    double d = base;
+    if (c->backoff_factor <= 1.0) {
+        d = base * attempt;
+    } else {
+        for (int i = 1; i < attempt && (max <= 0 || d < max); i++) {
+            d *= c->backoff_factor;
+        }
+    }
+    if (max > 0 && d > max) {
+        d = max;
+    }
+    return d;
+}
+
+/* critical = true, or [tend] exit_with: this program's end is tend's end. */
+static bool proc_is_critical(const struct proc *p)
+{
+    const char *exit_with = p->sv->cfg->global.exit_with;
+    return p->cfg->critical || (exit_with && strcmp(exit_with, p->cfg->program) == 0);
+}
+
+static void proc_critical_end(struct proc *p, int status, const char *why)
+{
+    struct supervisor *sv = p->sv;
+    if (sv->shutting_down || !sv->on_critical) {
+        return;
+    }
+    log_warn("%s is critical and %s; stopping everything, tend exits with status %d",
+             p->cfg->name, why, status);
+    sv->exit_status = status;
+    sv->on_critical(sv, sv->on_state_arg);
+}
+
 /* A start that failed (spawn error, or exit before startsecs): BACKOFF or FATAL. */
 static void proc_start_failed(struct proc *p, const char *what)
 {
@@ -309,10 +321,13 @@ static void proc_start_failed(struct proc *p, const char *what)
         log_error("%s; giving up after %d attempt%s (FATAL)", what, p->retries,
                   p->retries == 1 ? "" : "s");
         proc_set_state(p, PROC_FATAL);
+        if (proc_is_critical(p)) {
+            proc_critical_end(p, p->has_exited ? exit_shell_code(&p->last_exit) : p->spawn_status,
+                              "went FATAL");
+        }
         return;
     }
-    /* supervisord's backoff: one more second per failed attempt */
-    ev_tstamp delay = (ev_tstamp)p->retries;
+    ev_tstamp delay = backoff_delay(p->cfg, p->retries);
     if (p->cfg->startretries == RETRIES_FOREVER) {
         log_warn("%s; restart %d in %gs", what, p->retries, delay);
     } else {
@@ -356,6 +371,7 @@ int proc_start(struct proc *p)
     case PROC_STOPPING:
         return -1;
     case PROC_BACKOFF:
+    case PROC_EXITED:
         timer_cancel(p);
         break;
     default:
@@ -403,6 +419,13 @@ int proc_stop(struct proc *p)
         timer_cancel(p);
         proc_set_state(p, PROC_STOPPED);
         return 0;
+    case PROC_EXITED:
+        if (ev_is_active(&p->timer)) {
+            /* a restart was pending: it is called off */
+            timer_cancel(p);
+            proc_set_state(p, PROC_STOPPED);
+        }
+        return 0;
     case PROC_STOPPING:
         return 0;
     default:
@@ -434,6 +457,7 @@ static void proc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
         proc_set_state(p, PROC_RUNNING);
         break;
     case PROC_BACKOFF:
+    case PROC_EXITED: /* restart_delay or a flapping program's wait is over */
         proc_do_start(p);
         break;
     case PROC_STOPPING:
@@ -447,6 +471,9 @@ static void proc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void shutdown_proc_done(struct supervisor *sv, struct proc *p);
+static void proc_after_stop(struct proc *p);
+static void proc_make_sinks(struct proc *p);
+static void proc_free_sinks(struct proc *p);
 
 /* The process is gone: collect its output, decide by state and policy what comes next. */
 static void proc_exited(struct proc *p, int status)
@@ -481,16 +508,17 @@ static void proc_exited(struct proc *p, int status)
         log_info("%s; stopped", what);
         proc_set_state(p, PROC_STOPPED);
         free(what);
-        if (sv->shutting_down) {
+        if (sv->shutting_down && !p->retired) {
             shutdown_proc_done(sv, p);
-        } else if (p->restart_after_stop) {
-            p->restart_after_stop = false;
-            proc_start(p);
+        } else {
+            proc_after_stop(p);
         }
         return;
     }
     if (was == PROC_STARTING) {
-        proc_set_error(p, xasprintf("exited too quickly (%s)", what));
+        char *quick = exit_describe(&p->last_exit);
+        proc_set_error(p, xasprintf("exited too quickly: %s after %.2fs", quick, ran));
+        free(quick);
         proc_start_failed(p, what);
         free(what);
         return;
@@ -500,12 +528,32 @@ static void proc_exited(struct proc *p, int status)
     bool restart = p->cfg->autorestart == AUTORESTART_TRUE ||
                    (p->cfg->autorestart == AUTORESTART_UNEXPECTED && !expected);
     proc_set_state(p, PROC_EXITED);
-    if (restart) {
-        p->restarts++;
+    if (proc_is_critical(p)) {
+        log_info("%s (%s)", what, expected ? "expected" : "not expected");
+        free(what);
+        proc_critical_end(p, exit_shell_code(&p->last_exit), "exited");
+        return;
+    }
+    if (!restart) {
+        log_info("%s (%s)", what, expected ? "expected" : "not expected");
+        free(what);
+        return;
+    }
+    /* a program that keeps dying within a second of starting is flapping: it waits like a
+     * failed start (backoff_*), so tend never restarts it in a tight loop */
+    p->flaps = ran < 1.0 ? p->flaps + 1 : 0;
+    ev_tstamp delay = (ev_tstamp)p->cfg->restart_delay / 1000.0;
+    if (p->flaps > 0 && backoff_delay(p->cfg, p->flaps) > delay) {
+        delay = backoff_delay(p->cfg, p->flaps);
+    }
+    p->restarts++;
+    if (delay > 0) {
+        log_info("%s (%s); restarting in %gs", what, expected ? "expected" : "not expected",
+                 delay);
+        timer_arm(p, delay);
+    } else {
         log_info("%s (%s); restarting", what, expected ? "expected" : "not expected");
         proc_do_start(p);
-    } else {
-        log_info("%s (%s)", what, expected ? "expected" : "not expected");
     }
     free(what);
 }
@@ -544,7 +592,10 @@ static void shutdown_next_level(struct supervisor *sv)
 {
     while (sv->shutdown_pending == 0) {
         if (sv->shutdown_cursor == 0) {
-            shutdown_finish(sv);
+            /* processes a reload removed are stopping already; wait for them too */
+            if (sv->nretired == 0) {
+                shutdown_finish(sv);
+            }
             return;
         }
         long level = sv->procs[sv->shutdown_cursor - 1]->cfg->priority;
@@ -576,8 +627,8 @@ static void shutdown_proc_done(struct supervisor *sv, struct proc *p)
 
 static void kill_everything(struct supervisor *sv)
 {
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct proc *p = sv->procs[i];
+    for (size_t i = 0; i < sv->nprocs + sv->nretired; i++) {
+        struct proc *p = i < sv->nprocs ? sv->procs[i] : sv->retired[i - sv->nprocs];
         if (proc_is_alive(p)) {
             log_warn("%s (pid %d): sending KILL", p->cfg->name, (int)p->pid);
             proc_kill(p, SIGKILL, true);
@@ -609,7 +660,7 @@ void supervisor_shutdown(struct supervisor *sv, void (*done)(struct supervisor *
     sv->shutdown_pending = 0;
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct proc *p = sv->procs[i];
-        if (p->state == PROC_BACKOFF) {
+        if (p->state == PROC_BACKOFF || (p->state == PROC_EXITED && ev_is_active(&p->timer))) {
             timer_cancel(p);
             proc_set_state(p, PROC_STOPPED);
         }
@@ -638,8 +689,9 @@ static char *log_path_for(const struct supervisor *sv, const char *setting, cons
 
 static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, const char *stream,
                                      const char *setting, int64_t maxbytes, long backups,
-                                     int width)
+                                     bool timestamps)
 {
+    int width = sv->prefix_width;
     char *path = log_path_for(sv, setting, p->cfg->name, stream);
     struct output_options o = {
         .name = p->cfg->name,
@@ -651,10 +703,34 @@ static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, cons
         .prefix_width = width,
         .color = output_console_use_color() ? output_color_for(p->index) : 0,
         .ring_size = path ? 0 : RING_SIZE,
+        .timestamps = timestamps,
     };
     struct output_sink *s = output_sink_new(&o);
     free(path);
     return s;
+}
+
+static void proc_make_sinks(struct proc *p)
+{
+    const struct proc_config *c = p->cfg;
+    p->out = make_sink(p->sv, p, "stdout", c->stdout_logfile, c->stdout_logfile_maxbytes,
+                       c->stdout_logfile_backups, c->stdout_timestamps);
+    p->err = c->redirect_stderr
+                 ? NULL
+                 : make_sink(p->sv, p, "stderr", c->stderr_logfile, c->stderr_logfile_maxbytes,
+                             c->stderr_logfile_backups, c->stderr_timestamps);
+}
+
+static void proc_free_sinks(struct proc *p)
+{
+    if (p->out) {
+        output_sink_free(p->out);
+        p->out = NULL;
+    }
+    if (p->err) {
+        output_sink_free(p->err);
+        p->err = NULL;
+    }
 }
 
 struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool console)
@@ -670,10 +746,9 @@ struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool
         sv->nbuckets *= 2;
     }
     sv->pid_buckets = xcalloc(sv->nbuckets, sizeof(*sv->pid_buckets));
-    int width = 0;
     for (size_t i = 0; i < cfg->nprocs; i++) {
         int n = (int)strlen(cfg->procs[i]->name);
-        width = n > width ? n : width;
+        sv->prefix_width = n > sv->prefix_width ? n : sv->prefix_width;
     }
     for (size_t i = 0; i < cfg->nprocs; i++) {
         struct proc *p = xcalloc(1, sizeof(*p));
@@ -685,12 +760,9 @@ struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool
         p->state_since = ev_time();
         ev_timer_init(&p->timer, proc_timer_cb, 0., 0.);
         p->timer.data = p;
-        p->out = make_sink(sv, p, "stdout", c->stdout_logfile, c->stdout_logfile_maxbytes,
-                           c->stdout_logfile_backups, width);
-        p->err = c->redirect_stderr
-                     ? NULL
-                     : make_sink(sv, p, "stderr", c->stderr_logfile, c->stderr_logfile_maxbytes,
-                                 c->stderr_logfile_backups, width);
+        (void)c;
+        p->owner = cfg;
+        proc_make_sinks(p);
         sv->procs[i] = p;
     }
     ev_child_init(&sv->child_watcher, child_cb, 0, 0);
@@ -715,15 +787,28 @@ void supervisor_free(struct supervisor *sv)
         if (p->err_pipe) {
             output_pipe_drain_and_free(p->err_pipe);
         }
-        if (p->out) {
-            output_sink_free(p->out);
-        }
-        if (p->err) {
-            output_sink_free(p->err);
-        }
+        proc_free_sinks(p);
         free(p->last_error);
         free(p);
     }
+    for (size_t i = 0; i < sv->nretired; i++) {
+        struct proc *p = sv->retired[i];
+        ev_timer_stop(sv->loop, &p->timer);
+        if (p->out_pipe) {
+            output_pipe_drain_and_free(p->out_pipe);
+        }
+        if (p->err_pipe) {
+            output_pipe_drain_and_free(p->err_pipe);
+        }
+        proc_free_sinks(p);
+        free(p->last_error);
+        free(p);
+    }
+    free(sv->retired);
+    for (size_t i = 0; i < sv->nold_configs; i++) {
+        config_free(sv->old_configs[i]);
+    }
+    free(sv->old_configs);
     free(sv->procs);
     free(sv->pid_buckets);
     config_free(sv->cfg);
@@ -760,4 +845,326 @@ struct proc *supervisor_find(struct supervisor *sv, const char *name)
         }
     }
     return NULL;
+}
+
+/* ---- reload ---- */
+
+/* Frees the configurations that no process refers to any more. */
+static void collect_configs(struct supervisor *sv)
+{
+    for (size_t c = 0; c < sv->nold_configs;) {
+        struct config *cfg = sv->old_configs[c];
+        bool used = false;
+        for (size_t i = 0; i < sv->nprocs + sv->nretired && !used; i++) {
+            const struct proc *p = i < sv->nprocs ? sv->procs[i] : sv->retired[i - sv->nprocs];
+            used = p->owner == cfg;
+        }
+        if (used) {
+            c++;
+            continue;
+        }
+        config_free(cfg);
+        sv->old_configs[c] = sv->old_configs[--sv->nold_configs];
+    }
+}
+
+/* The configuration a reload gave it takes effect (the process is not running). */
+static void proc_apply_pending(struct proc *p)
+{
+    if (!p->pending_cfg) {
+        return;
+    }
+    p->cfg = p->pending_cfg;
+    p->owner = p->sv->cfg;
+    p->pending_cfg = NULL;
+    proc_free_sinks(p);
+    proc_make_sinks(p);
+    collect_configs(p->sv);
+}
+
+static void retire_finish(struct proc *p)
+{
+    struct supervisor *sv = p->sv;
+    for (size_t i = 0; i < sv->nretired; i++) {
+        if (sv->retired[i] == p) {
+            sv->retired[i] = sv->retired[--sv->nretired];
+            break;
+        }
+    }
+    if (sv->on_remove) {
+        sv->on_remove(p, sv->on_state_arg);
+    }
+    log_info("%s: removed", p->cfg->name);
+    timer_cancel(p);
+    proc_free_sinks(p);
+    free(p->last_error);
+    free(p);
+    collect_configs(sv);
+    if (sv->shutting_down) {
+        shutdown_next_level(sv);
+    }
+}
+
+/* A stop finished: a removed process goes, a changed one takes its new configuration and
+ * starts again, a restarted one starts. */
+static void proc_after_stop(struct proc *p)
+{
+    if (p->retired) {
+        retire_finish(p);
+        return;
+    }
+    bool start = p->restart_after_stop;
+    p->restart_after_stop = false;
+    if (p->pending_cfg) {
+        proc_apply_pending(p);
+    }
+    if (start) {
+        proc_start(p);
+    }
+}
+
+/* Options that only say where output goes: changing them reopens logs, no restart. */
+static bool option_is_logging(const char *name)
+{
+    static const char *const logging[] = {
+        "stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups",
+        "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups",
+        "stdout_timestamps", "stderr_timestamps"};
+    for (size_t i = 0; i < ARRAY_SIZE(logging); i++) {
+        if (strcmp(name, logging[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+enum change { CHANGE_NONE, CHANGE_LOGGING, CHANGE_RESTART };
+
+static enum change compare_procs(const struct config *oldcfg, const struct proc_config *a,
+                                 const struct config *newcfg, const struct proc_config *b,
+                                 struct strbuf *what)
+{
+    enum change change = CHANGE_NONE;
+    for (size_t i = 0; i < program_options_count; i++) {
+        const struct option_def *opt = &program_options[i];
+        if (strcmp(opt->name, "numprocs") == 0 || strcmp(opt->name, "numprocs_start") == 0) {
+            continue; /* each process stands alone; its name already says which it is */
+        }
+        char *x = config_format_value(opt, a), *y = config_format_value(opt, b);
+        if (strcmp(x, y) != 0) {
+            strbuf_addf(what, "%s%s", what->len ? ", " : "", opt->name);
+            if (!option_is_logging(opt->name)) {
+                change = CHANGE_RESTART;
+            } else if (change == CHANGE_NONE) {
+                change = CHANGE_LOGGING;
+            }
+        }
+        free(x);
+        free(y);
+    }
+    if (strcmp(a->group, b->group) != 0) {
+        strbuf_addf(what, "%sgroup", what->len ? ", " : "");
+        change = CHANGE_RESTART;
+    }
+    /* [tend] environment is part of every program's environment */
+    if (!strv_equal(&oldcfg->global.environment, &newcfg->global.environment)) {
+        strbuf_addf(what, "%s[tend] environment", what->len ? ", " : "");
+        change = CHANGE_RESTART;
+    }
+    return change;
+}
+
+void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_run,
+                       struct strbuf *plan)
+{
+    struct config *oldcfg = sv->cfg;
+    size_t n = newcfg->nprocs;
+    struct proc **procs = xcalloc(n ? n : 1, sizeof(*procs));
+    enum change *changes = xcalloc(n ? n : 1, sizeof(*changes));
+    bool *kept = xcalloc(sv->nprocs ? sv->nprocs : 1, sizeof(bool));
+    struct strbuf lines;
+    strbuf_init(&lines);
+    size_t added = 0, changed = 0, removed = 0, unchanged = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct proc_config *pc = newcfg->procs[i];
+        struct proc *old = supervisor_find(sv, pc->name);
+        struct strbuf what;
+        strbuf_init(&what);
+        if (!old) {
+            added++;
+            strbuf_addf(&lines, "+ %s: added%s\n", pc->name, pc->autostart ? "; start" : "");
+        } else {
+            kept[old->index] = true;
+            procs[i] = old;
+            changes[i] = compare_procs(old->owner, old->cfg, newcfg, pc, &what);
+            if (changes[i] == CHANGE_NONE) {
+                unchanged++;
+                if (old->pid > 0) {
+                    strbuf_addf(&lines, "= %s: unchanged (pid %d keeps running)\n", pc->name,
+                                (int)old->pid);
+                } else {
+                    strbuf_addf(&lines, "= %s: unchanged\n", pc->name);
+                }
+            } else if (changes[i] == CHANGE_LOGGING) {
+                changed++;
+                strbuf_addf(&lines, "~ %s: logging changed (%s); reopen logs, no restart\n",
+                            pc->name, what.buf);
+            } else {
+                changed++;
+                strbuf_addf(&lines, "~ %s: changed (%s); %s\n", pc->name, what.buf,
+                            proc_is_alive(old) ? "restart" : (pc->autostart ? "start" : "update"));
+            }
+        }
+        strbuf_free(&what);
+    }
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        if (!kept[i]) {
+            removed++;
+            strbuf_addf(&lines, "- %s: removed%s\n", sv->procs[i]->cfg->name,
+                        proc_is_alive(sv->procs[i]) ? "; stop" : "");
+        }
+    }
+    strbuf_addf(plan, "%s: %zu added, %zu changed, %zu removed, %zu unchanged\n",
+                dry_run ? "reload plan (dry run, nothing done)" : "reload", added, changed,
+                removed, unchanged);
+    strbuf_add(plan, lines.buf ? lines.buf : "", lines.len);
+    strbuf_free(&lines);
+
+    if (dry_run) {
+        free(procs);
+        free(changes);
+        free(kept);
+        config_free(newcfg);
+        return;
+    }
+
+    /* removed processes stop and are freed when they have stopped */
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct proc *p = sv->procs[i];
+        if (kept[i]) {
+            continue;
+        }
+        p->retired = true;
+        sv->retired = xrealloc(sv->retired, (sv->nretired + 1) * sizeof(*sv->retired));
+        sv->retired[sv->nretired++] = p;
+    }
+    free(kept);
+
+    sv->nold_configs++;
+    sv->old_configs = xrealloc(sv->old_configs, sv->nold_configs * sizeof(*sv->old_configs));
+    sv->old_configs[sv->nold_configs - 1] = oldcfg;
+    sv->cfg = newcfg;
+    log_set_level(newcfg->global.loglevel);
+
+    for (size_t i = 0; i < n; i++) {
+        int len = (int)strlen(newcfg->procs[i]->name);
+        sv->prefix_width = len > sv->prefix_width ? len : sv->prefix_width;
+    }
+    /* the pid hash holds procs by pointer: kept procs stay valid, new ones are added later */
+    free(sv->procs);
+    sv->procs = procs;
+    sv->nprocs = n;
+    if (sv->nbuckets < n * 2) {
+        size_t nb = sv->nbuckets;
+        while (nb < n * 2) {
+            nb *= 2;
+        }
+        struct proc **buckets = xcalloc(nb, sizeof(*buckets));
+        struct proc **oldb = sv->pid_buckets;
+        size_t oldn = sv->nbuckets;
+        sv->pid_buckets = buckets;
+        sv->nbuckets = nb;
+        for (size_t b = 0; b < oldn; b++) {
+            for (struct proc *p = oldb[b], *next; p; p = next) {
+                next = p->hash_next;
+                pid_insert(sv, p);
+            }
+        }
+        free(oldb);
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        struct proc_config *pc = newcfg->procs[i];
+        struct proc *p = procs[i];
+        if (!p) {
+            p = xcalloc(1, sizeof(*p));
+            p->sv = sv;
+            p->cfg = pc;
+            p->owner = newcfg;
+            p->state = PROC_STOPPED;
+            p->state_since = ev_time();
+            ev_timer_init(&p->timer, proc_timer_cb, 0., 0.);
+            p->timer.data = p;
+            proc_make_sinks(p);
+            procs[i] = p;
+            p->index = i;
+            if (pc->autostart) {
+                proc_start(p);
+            }
+            continue;
+        }
+        p->index = i;
+        switch (changes[i]) {
+        case CHANGE_NONE:
+            p->cfg = pc;
+            p->owner = newcfg;
+            break;
+        case CHANGE_LOGGING: {
+            /* new sinks; the running pipes move to them; no restart */
+            p->cfg = pc;
+            p->owner = newcfg;
+            struct output_sink *old_out = p->out, *old_err = p->err;
+            p->out = p->err = NULL;
+            proc_make_sinks(p);
+            if (p->out_pipe) {
+                output_pipe_set_sink(p->out_pipe, p->out);
+            }
+            if (p->err_pipe && p->err) {
+                output_pipe_set_sink(p->err_pipe, p->err);
+            }
+            if (old_out) {
+                output_sink_flush(old_out);
+                output_sink_free(old_out);
+            }
+            if (old_err) {
+                output_sink_flush(old_err);
+                output_sink_free(old_err);
+            }
+            break;
+        }
+        case CHANGE_RESTART:
+            p->pending_cfg = pc;
+            if (proc_is_alive(p)) {
+                proc_stop(p);
+                p->restart_after_stop = true;
+            } else {
+                if (p->state == PROC_BACKOFF) {
+                    proc_stop(p);
+                }
+                proc_apply_pending(p);
+                if (pc->autostart) {
+                    proc_start(p);
+                }
+            }
+            break;
+        }
+    }
+    free(changes);
+
+    for (size_t i = 0; i < sv->nretired;) {
+        struct proc *p = sv->retired[i];
+        if (proc_is_alive(p) || p->state == PROC_STOPPING) {
+            if (p->state != PROC_STOPPING) {
+                proc_stop(p);
+            }
+            i++;
+        } else {
+            if (p->state == PROC_BACKOFF) {
+                timer_cancel(p);
+            }
+            retire_finish(p); /* removes it from the array */
+        }
+    }
+    collect_configs(sv);
 }

@@ -33,6 +33,8 @@ struct proc {
     enum proc_state state;
     pid_t pid;               /* 0 when not running */
     int retries;             /* failed starts in a row (reset once RUNNING) */
+    int flaps;               /* exits within a second of starting, in a row */
+    int spawn_status;        /* exit status for a spawn failure (127 not found, ...) */
     unsigned restarts;       /* automatic restarts since tend started */
     ev_tstamp started_at;    /* wall clock (ev_time) of the last spawn */
     ev_tstamp state_since;   /* wall clock of the last state change */
@@ -41,6 +43,9 @@ struct proc {
     char *last_error;        /* spawn failure or FATAL reason, for status */
     bool restart_after_stop; /* `restart`: start again once stopped */
     bool shutdown_pending;   /* counted in the current shutdown level */
+    struct proc_config *pending_cfg; /* reload changed it: used from the next start on */
+    struct config *owner;    /* the config cfg belongs to */
+    bool retired;            /* reload removed it: freed once it has stopped */
     ev_timer timer;          /* startsecs, backoff delay or stop escalation */
     struct output_sink *out, *err;
     struct output_pipe *out_pipe, *err_pipe;
@@ -59,9 +64,20 @@ struct supervisor {
     size_t nbuckets;
     ev_child child_watcher;
     bool console;        /* foreground: programs without a log file print to tend's stdout */
+    int prefix_width;    /* console prefixes are padded to the longest process name */
     unsigned long orphans_reaped;
     supervisor_state_cb on_state;
     void *on_state_arg;
+    /* a critical program ended (critical, [tend] exit_with): tend should shut down */
+    void (*on_critical)(struct supervisor *sv, void *arg);
+    int exit_status; /* tend's exit status, set by a critical program */
+    /* called just before a proc removed by reload is freed */
+    void (*on_remove)(struct proc *p, void *arg);
+    /* reload: procs that are stopping before being freed, configs still in use by procs */
+    struct proc **retired;
+    size_t nretired;
+    struct config **old_configs;
+    size_t nold_configs;
     /* shutdown in reverse start order, one priority level at a time */
     bool shutting_down;
     size_t shutdown_cursor; /* procs[0 .. cursor) are still to be stopped */
@@ -84,6 +100,13 @@ void supervisor_shutdown(struct supervisor *sv, void (*done)(struct supervisor *
 void supervisor_reopen_logs(struct supervisor *sv);
 
 struct proc *supervisor_find(struct supervisor *sv, const char *name);
+
+/* Applies a new configuration (taking it): added processes start, removed ones stop and go,
+ * changed ones restart (or only reopen their logs when nothing but logging changed), the
+ * others keep running untouched. Writes the plan, one line per process. With dry_run nothing
+ * changes and newcfg is freed. */
+void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_run,
+                       struct strbuf *plan);
 
 /* Requests for one process; they return at once, the outcome arrives as state changes.
  * proc_start returns -1 when the process is already running or starting. */

@@ -1,16 +1,21 @@
-/* up.c - `tend up`: loads the configuration, becomes a child subreaper, starts the programs
- * on a libev loop and turns signals into actions: TERM/INT shut down, HUP reload, USR2 reopen. */
+/* up.c - `tend up [-d]`: loads the configuration, optionally daemonizes, becomes a child
+ * subreaper, opens the control socket and runs the supervisor on a libev loop. Signals:
+ * TERM/INT shut down, HUP reloads, USR2 reopens the logs. */
 #include "up.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
+#include "daemon.h"
 #include "log.h"
 #include "spawn.h"
 #include "supervise.h"
@@ -18,8 +23,9 @@
 struct up {
     struct ev_loop *loop;
     struct supervisor *sv;
+    struct control *ctl;
+    char *config_path; /* absolute, for reload */
     ev_signal sig_term, sig_int, sig_hup, sig_usr2;
-    int exit_status;
     bool done; /* every program stopped: the loop is ending */
 };
 
@@ -30,6 +36,79 @@ static void up_shutdown_done(struct supervisor *sv, void *arg)
     up->done = true;
     log_info("every program is stopped; exiting");
     ev_break(up->loop, EVBREAK_ALL);
+}
+
+static void up_begin_shutdown(struct up *up)
+{
+    supervisor_shutdown(up->sv, up_shutdown_done, up);
+}
+
+/* Reload: a configuration with any error is rejected whole and nothing changes. */
+static int up_reload(void *arg, bool dry_run, struct strbuf *out, struct strbuf *err)
+{
+    struct up *up = arg;
+    struct diag d;
+    diag_init(&d);
+    struct config *cfg = config_load(up->config_path, &d);
+    for (size_t i = 0; i < d.warnings.n; i++) {
+        strbuf_addf(err, "%s\n", d.warnings.v[i]);
+    }
+    if (!cfg) {
+        for (size_t i = 0; i < d.errors.n; i++) {
+            strbuf_addf(err, "%s\n", d.errors.v[i]);
+            log_error("reload: %s", d.errors.v[i]);
+        }
+        strbuf_addf(err, "tend: reload rejected: %zu error%s in %s; nothing changed\n",
+                    d.errors.n, d.errors.n == 1 ? "" : "s", up->config_path);
+        diag_free(&d);
+        return EXIT_CONFIG;
+    }
+    diag_free(&d);
+    if (up->sv->shutting_down) {
+        config_free(cfg);
+        strbuf_adds(err, "tend: reload refused: shutting down\n");
+        return 1;
+    }
+    supervisor_reload(up->sv, cfg, dry_run, out);
+    if (!dry_run) {
+        /* the plan in the log too, one line at a time */
+        char *copy = xstrdup(out->buf ? out->buf : "");
+        for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+            log_info("%s", line);
+        }
+        free(copy);
+    }
+    return 0;
+}
+
+static void up_down(void *arg)
+{
+    struct up *up = arg;
+    log_info("down requested; stopping every program");
+    up_begin_shutdown(up);
+}
+
+static void up_state_cb(struct proc *p, enum proc_state old, void *arg)
+{
+    struct up *up = arg;
+    if (up->ctl) {
+        control_proc_changed(up->ctl, p, old);
+    }
+}
+
+static void up_critical_cb(struct supervisor *sv, void *arg)
+{
+    struct up *up = arg;
+    (void)sv;
+    up_begin_shutdown(up);
+}
+
+static void up_remove_cb(struct proc *p, void *arg)
+{
+    struct up *up = arg;
+    if (up->ctl) {
+        control_proc_removed(up->ctl, p);
+    }
 }
 
 static void up_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -50,11 +129,18 @@ static void up_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
             log_info("received SIG%s; stopping every program",
                      w->signum == SIGTERM ? "TERM" : "INT");
         }
-        supervisor_shutdown(up->sv, up_shutdown_done, up);
+        up_begin_shutdown(up);
         break;
-    case SIGHUP:
-        log_info("received SIGHUP; reloading is not implemented yet, nothing changed");
+    case SIGHUP: {
+        log_info("received SIGHUP; reloading %s", up->config_path);
+        struct strbuf out, err;
+        strbuf_init(&out);
+        strbuf_init(&err);
+        up_reload(up, false, &out, &err);
+        strbuf_free(&out);
+        strbuf_free(&err);
         break;
+    }
     case SIGUSR2:
         log_info("received SIGUSR2; reopening log files");
         supervisor_reopen_logs(up->sv);
@@ -66,7 +152,8 @@ static void up_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static void up_usage(FILE *to)
 {
-    fprintf(to, "usage: tend [-c FILE] up\n");
+    fprintf(to, "usage: tend [-c FILE] up [-d]\n"
+                "  -d, --daemon   run in the background; return once the control socket listens\n");
 }
 
 /* libev aborts on a failed system call unless told otherwise: log first, then abort. */
@@ -76,12 +163,47 @@ static void up_syserr(const char *msg)
     abort();
 }
 
+/* Reports a start-up failure: to the launcher when daemonized, else on stderr. */
+static int up_fail(int ready_fd, int status, const char *msg)
+{
+    if (ready_fd >= 0) {
+        daemon_fail(ready_fd, status, msg);
+    }
+    fprintf(stderr, "%s\n", msg);
+    return status;
+}
+
+/* [tend] minfds: raise the soft limit of open files as far as the hard limit allows. */
+static void raise_fd_limit(long want)
+{
+    struct rlimit rl;
+    if (want <= 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= (rlim_t)want) {
+        return;
+    }
+    rl.rlim_cur = (rlim_t)want < rl.rlim_max ? (rlim_t)want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static char *absolute(const char *path)
+{
+    if (!path || path[0] == '/') {
+        return path ? xstrdup(path) : NULL;
+    }
+    char cwd[PATH_MAX];
+    return getcwd(cwd, sizeof(cwd)) ? xasprintf("%s/%s", cwd, path) : xstrdup(path);
+}
+
 int up_main(const char *config, int argc, char **argv)
 {
+    bool daemonize = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             up_usage(stdout);
             return 0;
+        }
+        if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--daemon") == 0) {
+            daemonize = true;
+            continue;
         }
         fprintf(stderr, "tend: up: unexpected argument '%s'\n", argv[i]);
         up_usage(stderr);
@@ -103,32 +225,90 @@ int up_main(const char *config, int argc, char **argv)
         return EXIT_CONFIG;
     }
 
+    struct up up = {0};
+    up.config_path = xstrdup(cfg->global.file);
+    char *socket_path = absolute(cfg->global.socket);
+    char *pidfile_path = absolute(cfg->global.pidfile);
+    char *logfile = absolute(cfg->global.logfile);
+    if (daemonize && !pidfile_path) {
+        /* a daemon always has a pid file: next to its socket unless configured */
+        size_t n = strlen(socket_path);
+        pidfile_path = n > 5 && strcmp(socket_path + n - 5, ".sock") == 0
+                           ? xasprintf("%.*s.pid", (int)(n - 5), socket_path)
+                           : xasprintf("%s.pid", socket_path);
+    }
+    int ready_fd = -1;
+    int rc = 0;
+    struct pidfile *pidfile = NULL;
+    char *msg = NULL;
+    /* refuse a second instance before forking, so the error reaches the terminal */
+    pid_t holder = pidfile_path ? pidfile_holder(pidfile_path) : 0;
+    if (holder != 0) {
+        fprintf(stderr, "tend: already running (pid %d)\n", (int)holder);
+        rc = 1;
+        goto out_early;
+    }
+    if (daemonize && daemon_start(cfg->global.directory, logfile, &ready_fd) < 0) {
+        fprintf(stderr, "tend: cannot daemonize: %s\n", strerror(errno));
+        rc = 125;
+        goto out_early;
+    }
+
     spawn_sanitize_fds();
     signal(SIGPIPE, SIG_IGN); /* a dead reader is an error to report, never a death */
     log_set_level(cfg->global.loglevel);
-    if (cfg->global.logfile && log_open_file(cfg->global.logfile) < 0) {
-        fprintf(stderr, "tend: cannot open log file %s: %s\n", cfg->global.logfile,
-                strerror(errno));
-        config_free(cfg);
-        return 125;
+    if (logfile && !daemonize && log_open_file(logfile) < 0) {
+        msg = xasprintf("tend: cannot open log file %s: %s", logfile, strerror(errno));
+        rc = up_fail(ready_fd, 125, msg);
+        goto out_early;
+    }
+    if (logfile && daemonize) {
+        log_open_file(logfile);
+    }
+    if (pidfile_path) {
+        char *err = NULL;
+        int taken = pidfile_acquire(pidfile_path, &pidfile, &holder, &err);
+        if (taken != 0) {
+            msg = taken > 0 ? xasprintf("tend: already running (pid %d)", (int)holder)
+                            : xasprintf("tend: %s", err);
+            free(err);
+            rc = up_fail(ready_fd, taken > 0 ? 1 : 125, msg);
+            goto out_early;
+        }
     }
     if (cfg->global.umask >= 0) {
         umask((mode_t)cfg->global.umask);
     }
+    raise_fd_limit(cfg->global.minfds);
     /* orphaned grandchildren are re-parented to tend, which reaps them: no zombie survives */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
         log_warn("cannot become a child subreaper: %s", strerror(errno));
     }
 
     ev_set_syserr_cb(up_syserr);
-    struct up up = {0};
     up.loop = ev_default_loop(EVFLAG_AUTO);
     if (!up.loop) {
-        fprintf(stderr, "tend: cannot initialise the event loop\n");
-        config_free(cfg);
-        return 125;
+        rc = up_fail(ready_fd, 125, "tend: cannot initialise the event loop");
+        goto out_early;
     }
-    up.sv = supervisor_new(up.loop, cfg, true);
+    up.sv = supervisor_new(up.loop, cfg, !daemonize);
+    cfg = NULL;
+    up.sv->on_state = up_state_cb;
+    up.sv->on_state_arg = &up;
+    up.sv->on_remove = up_remove_cb;
+    up.sv->on_critical = up_critical_cb;
+    struct control_hooks hooks = {.reload = up_reload, .down = up_down, .arg = &up};
+    char *err = NULL;
+    up.ctl = control_new(up.loop, up.sv, socket_path, up.sv->cfg->global.socket_mode, &hooks,
+                         &err);
+    if (!up.ctl) {
+        msg = xasprintf("tend: %s", err);
+        free(err);
+        rc = up_fail(ready_fd, strncmp(msg, "tend: already running", 21) == 0 ? 1 : 125, msg);
+        supervisor_free(up.sv);
+        ev_loop_destroy(up.loop);
+        goto out_early;
+    }
     int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR2};
     ev_signal *watchers[] = {&up.sig_term, &up.sig_int, &up.sig_hup, &up.sig_usr2};
     for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
@@ -136,16 +316,34 @@ int up_main(const char *config, int argc, char **argv)
         watchers[i]->data = &up;
         ev_signal_start(up.loop, watchers[i]);
     }
-    log_info("tend %s starting %zu process%s from %s", PACKAGE_VERSION, cfg->nprocs,
-             cfg->nprocs == 1 ? "" : "es", cfg->global.file);
+    log_info("tend %s (pid %d) supervising %zu process%s from %s; control socket %s",
+             PACKAGE_VERSION, (int)getpid(), up.sv->nprocs, up.sv->nprocs == 1 ? "" : "es",
+             up.config_path, socket_path);
+    /* the launcher returns now: `tend up -d && tend status` finds the socket listening */
+    daemon_ready(ready_fd);
+    ready_fd = -1;
     supervisor_start_autostart(up.sv);
-    ev_run(up.loop, 0);
+    /* a critical program may have failed already, and ended everything */
+    if (!up.done) {
+        ev_run(up.loop, 0);
+    }
 
     for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
         ev_signal_stop(up.loop, watchers[i]);
     }
+    control_free(up.ctl);
+    rc = up.sv->exit_status;
     supervisor_free(up.sv);
     ev_loop_destroy(up.loop);
+
+out_early:
+    pidfile_release(pidfile);
+    config_free(cfg);
+    free(msg);
+    free(socket_path);
+    free(pidfile_path);
+    free(logfile);
+    free(up.config_path);
     log_close();
-    return up.exit_status;
+    return rc;
 }

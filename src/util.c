@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void fatal(const char *fmt, ...)
@@ -259,4 +261,26 @@ size_t levenshtein(const char *a, const char *b)
     size_t d = row[lb];
     free(row);
     return d;
+}
+
+int mkdir_parents(const char *path, int mode)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    int rc = 0;
+    if (slash && slash != dir) {
+        *slash = '\0';
+        for (char *p = dir + 1; *p; p++) {
+            if (*p == '/') {
+                *p = '\0';
+                mkdir(dir, 0755);
+                *p = '/';
+            }
+        }
+        if (mkdir(dir, (mode_t)mode) < 0 && errno != EEXIST) {
+            rc = -1;
+        }
+    }
+    free(dir);
+    return rc;
 }

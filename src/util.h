@@ -60,6 +60,10 @@ bool strv_equal(const struct strv *a, const struct strv *b);
 /* Sets or replaces NAME=... in an environment vector; entry is "NAME=VALUE". */
 void strv_setenv(struct strv *env, const char *entry);
 
+/* Creates the missing directories above path (the last one with mode; those above it 0755).
+ * -1 with errno when the last one cannot be created. */
+int mkdir_parents(const char *path, int mode);
+
 /* Edit distance, for "did you mean" suggestions. */
 size_t levenshtein(const char *a, const char *b);
 

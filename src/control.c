@@ -1,0 +1,1138 @@
+/* control.c - the control socket's server side: non-blocking clients with bounded buffers and
+ * an idle timeout, peers checked with SO_PEERCRED, one request per connection, and replies
+ * rendered here (text or JSON) so the client only copies bytes. */
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "log.h"
+#include "values.h"
+
+#define CONTROL_MAX_REQUEST (64 * 1024)
+#define CONTROL_MAX_PENDING (4 * 1024 * 1024) /* a follower this far behind is dropped */
+#define CONTROL_MAX_CLIENTS 512
+#define CONTROL_IDLE_SECONDS 10.0
+#define CONTROL_DEFAULT_LINES 100
+
+enum wait_kind { WAIT_NONE, WAIT_START, WAIT_STOP, WAIT_EXIT, WAIT_FOLLOW, WAIT_DOWN };
+
+struct client {
+    struct control *ctl;
+    int fd;
+    ev_io io;
+    ev_timer idle;
+    char *in;
+    size_t inlen;
+    struct strbuf out;
+    size_t out_off;
+    bool header_sent;
+    bool close_after_flush;
+    bool reading; /* the watcher waits for EV_READ (else EV_WRITE) */
+    /* a request that waits for processes to reach a state */
+    enum wait_kind wait;
+    struct proc **targets;
+    size_t ntargets;
+    bool json;
+    struct output_sink *followed;
+    struct client *prev, *next;
+};
+
+struct control {
+    struct ev_loop *loop;
+    struct supervisor *sv;
+    struct control_hooks hooks;
+    char *path;
+    int fd;
+    ev_io accept_watcher;
+    struct client *clients;
+    size_t nclients;
+};
+
+/* ---- encoding ---- */
+
+void control_encode_word(struct strbuf *out, const char *word)
+{
+    for (const unsigned char *p = (const unsigned char *)word; *p; p++) {
+        if (*p == '%' || *p < 0x20 || *p == 0x7f) {
+            strbuf_addf(out, "%%%02X", *p);
+        } else {
+            strbuf_addc(out, (char)*p);
+        }
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+char *control_decode_word(const char *s, size_t n)
+{
+    struct strbuf sb;
+    strbuf_init(&sb);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            strbuf_addc(&sb, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+            i += 2;
+        } else {
+            strbuf_addc(&sb, s[i]);
+        }
+    }
+    return strbuf_detach(&sb);
+}
+
+/* ---- connections ---- */
+
+static void client_free(struct client *c);
+
+static void client_watch(struct client *c, bool reading)
+{
+    if (c->reading == reading && ev_is_active(&c->io)) {
+        return;
+    }
+    ev_io_stop(c->ctl->loop, &c->io);
+    ev_io_set(&c->io, c->fd, reading ? EV_READ : EV_READ | EV_WRITE);
+    c->reading = reading;
+    ev_io_start(c->ctl->loop, &c->io);
+}
+
+/* Writes what is pending; closes the client when done and asked to. Returns -1 if freed. */
+static int client_flush(struct client *c)
+{
+    while (c->out_off < c->out.len) {
+        ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            client_watch(c, false);
+            return 0;
+        }
+        if (n <= 0) {
+            client_free(c);
+            return -1;
+        }
+        c->out_off += (size_t)n;
+    }
+    strbuf_reset(&c->out);
+    c->out_off = 0;
+    if (c->close_after_flush) {
+        client_free(c);
+        return -1;
+    }
+    client_watch(c, true);
+    return 0;
+}
+
+static void client_header(struct client *c, int code, const char *err, size_t errlen)
+{
+    strbuf_addf(&c->out, "%d %zu\n", code, errlen);
+    strbuf_add(&c->out, err, errlen);
+    c->header_sent = true;
+}
+
+/* The whole answer at once: header, stderr text, stdout text; then the connection closes. */
+static void client_reply(struct client *c, int code, const struct strbuf *err,
+                         const struct strbuf *out)
+{
+    client_header(c, code, err && err->buf ? err->buf : "", err ? err->len : 0);
+    if (out && out->len) {
+        strbuf_add(&c->out, out->buf, out->len);
+    }
+    c->close_after_flush = true;
+    client_flush(c);
+}
+
+static void client_error(struct client *c, int code, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void client_error(struct client *c, int code, const char *fmt, ...)
+{
+    struct strbuf err;
+    strbuf_init(&err);
+    strbuf_adds(&err, "tend: ");
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vaddf(&err, fmt, ap);
+    va_end(ap);
+    strbuf_addc(&err, '\n');
+    client_reply(c, code, &err, NULL);
+    strbuf_free(&err);
+}
+
+static void client_free(struct client *c)
+{
+    struct control *ctl = c->ctl;
+    if (c->followed) {
+        output_sink_remove_listener(c->followed, c);
+    }
+    ev_io_stop(ctl->loop, &c->io);
+    ev_timer_stop(ctl->loop, &c->idle);
+    close(c->fd);
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else {
+        ctl->clients = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    ctl->nclients--;
+    free(c->in);
+    free(c->targets);
+    strbuf_free(&c->out);
+    free(c);
+}
+
+/* ---- targets: NAME, GROUP:*, GROUP:NAME, all ---- */
+
+static void targets_add(struct proc ***v, size_t *n, struct proc *p)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if ((*v)[i] == p) {
+            return;
+        }
+    }
+    *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+    (*v)[(*n)++] = p;
+}
+
+static int resolve_targets(struct control *ctl, char **names, size_t nnames, struct proc ***out,
+                           size_t *nout, struct strbuf *err)
+{
+    struct supervisor *sv = ctl->sv;
+    *out = NULL;
+    *nout = 0;
+    int rc = 0;
+    for (size_t i = 0; i < nnames; i++) {
+        const char *name = names[i];
+        size_t before = *nout;
+        const char *colon = strchr(name, ':');
+        if (strcmp(name, "all") == 0) {
+            for (size_t k = 0; k < sv->nprocs; k++) {
+                targets_add(out, nout, sv->procs[k]);
+            }
+            continue;
+        }
+        if (colon) {
+            size_t glen = (size_t)(colon - name);
+            for (size_t k = 0; k < sv->nprocs; k++) {
+                const struct proc_config *pc = sv->procs[k]->cfg;
+                if (strlen(pc->group) == glen && strncmp(pc->group, name, glen) == 0 &&
+                    (strcmp(colon + 1, "*") == 0 || strcmp(colon + 1, pc->name) == 0)) {
+                    targets_add(out, nout, sv->procs[k]);
+                }
+            }
+        } else {
+            struct proc *p = supervisor_find(sv, name);
+            if (p) {
+                targets_add(out, nout, p);
+            } else {
+                /* a program or group name stands for all its processes */
+                for (size_t k = 0; k < sv->nprocs; k++) {
+                    const struct proc_config *pc = sv->procs[k]->cfg;
+                    if (strcmp(pc->program, name) == 0 || strcmp(pc->group, name) == 0) {
+                        targets_add(out, nout, sv->procs[k]);
+                    }
+                }
+            }
+        }
+        if (*nout == before) {
+            strbuf_addf(err, "tend: no such process: %s\n", name);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+/* ---- status ---- */
+
+static void format_uptime(struct strbuf *sb, double secs)
+{
+    long s = (long)secs;
+    if (s >= 86400) {
+        strbuf_addf(sb, "%ldd %ld:%02ld:%02ld", s / 86400, s % 86400 / 3600, s % 3600 / 60,
+                    s % 60);
+    } else {
+        strbuf_addf(sb, "%ld:%02ld:%02ld", s / 3600, s % 3600 / 60, s % 60);
+    }
+}
+
+static const char *state_color(enum proc_state s)
+{
+    switch (s) {
+    case PROC_RUNNING:
+        return "\033[32m";
+    case PROC_STARTING:
+    case PROC_BACKOFF:
+    case PROC_STOPPING:
+        return "\033[33m";
+    case PROC_FATAL:
+    case PROC_EXITED:
+        return "\033[31m";
+    default:
+        return "";
+    }
+}
+
+static char *proc_info(const struct proc *p)
+{
+    if (p->last_error && (p->state == PROC_FATAL || p->state == PROC_BACKOFF)) {
+        return xstrdup(p->last_error);
+    }
+    if (p->has_exited && !proc_is_alive(p)) {
+        return exit_describe(&p->last_exit);
+    }
+    return xstrdup("");
+}
+
+static void status_json(struct json *j, const struct proc *p, double now)
+{
+    json_object_begin(j);
+    json_key(j, "name");
+    json_string(j, p->cfg->name);
+    json_key(j, "group");
+    json_string(j, p->cfg->group);
+    json_key(j, "program");
+    json_string(j, p->cfg->program);
+    json_key(j, "state");
+    json_string(j, proc_state_name(p->state));
+    json_key(j, "pid");
+    if (p->pid > 0) {
+        json_int(j, p->pid);
+    } else {
+        json_null(j);
+    }
+    json_key(j, "exit_code");
+    if (p->has_exited && p->last_exit.code >= 0) {
+        json_int(j, p->last_exit.code);
+    } else {
+        json_null(j);
+    }
+    json_key(j, "signal");
+    json_string(j, p->has_exited && p->last_exit.signal ? signal_name(p->last_exit.signal) : NULL);
+    json_key(j, "restarts");
+    json_int(j, p->restarts);
+    json_key(j, "started_at");
+    if (p->started_at > 0) {
+        json_double(j, p->started_at);
+    } else {
+        json_null(j);
+    }
+    json_key(j, "uptime_s");
+    if (proc_is_alive(p)) {
+        json_double(j, now - p->started_at);
+    } else {
+        json_null(j);
+    }
+    json_key(j, "since");
+    json_double(j, p->state_since);
+    json_key(j, "error");
+    json_string(j, p->last_error);
+    char *info = proc_info(p);
+    json_key(j, "description");
+    json_string(j, info);
+    free(info);
+    json_object_end(j);
+}
+
+static void verb_status(struct client *c, char **args, size_t nargs, bool color)
+{
+    struct control *ctl = c->ctl;
+    struct proc **targets = NULL;
+    size_t n = 0;
+    struct strbuf out, err;
+    strbuf_init(&out);
+    strbuf_init(&err);
+    int code = 0;
+    if (nargs == 0) {
+        char *all = (char *)"all";
+        resolve_targets(ctl, &all, 1, &targets, &n, &err);
+    } else if (resolve_targets(ctl, args, nargs, &targets, &n, &err) < 0) {
+        code = 1;
+    }
+    double now = ev_time();
+    if (c->json) {
+        struct json j;
+        json_init(&j, &out, false);
+        json_array_begin(&j);
+        for (size_t i = 0; i < n; i++) {
+            status_json(&j, targets[i], now);
+        }
+        json_array_end(&j);
+        strbuf_addc(&out, '\n');
+    } else {
+        int w = 4;
+        for (size_t i = 0; i < n; i++) {
+            int len = (int)strlen(targets[i]->cfg->name);
+            w = len > w ? len : w;
+        }
+        strbuf_addf(&out, "%-*s  %-8s  %-7s  %-10s  %-8s  %s\n", w, "NAME", "STATE", "PID",
+                    "UPTIME", "RESTARTS", "INFO");
+        for (size_t i = 0; i < n; i++) {
+            const struct proc *p = targets[i];
+            struct strbuf up;
+            strbuf_init(&up);
+            if (proc_is_alive(p)) {
+                format_uptime(&up, now - p->started_at);
+            } else {
+                strbuf_adds(&up, "-");
+            }
+            char pid[16] = "-";
+            if (p->pid > 0) {
+                snprintf(pid, sizeof(pid), "%d", (int)p->pid);
+            }
+            char *info = proc_info(p);
+            const char *on = color ? state_color(p->state) : "";
+            strbuf_addf(&out, "%-*s  %s%-8s%s  %-7s  %-10s  %-8u  %s\n", w, p->cfg->name, on,
+                        proc_state_name(p->state), *on ? "\033[0m" : "", pid, up.buf, p->restarts,
+                        info);
+            free(info);
+            strbuf_free(&up);
+        }
+    }
+    /* scripts can trust it: naming processes asks whether every one of them is RUNNING */
+    if (nargs > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (targets[i]->state != PROC_RUNNING) {
+                code = code ? code : 1;
+            }
+        }
+    }
+    client_reply(c, code, &err, &out);
+    strbuf_free(&out);
+    strbuf_free(&err);
+    free(targets);
+}
+
+/* ---- start, stop, restart: act, then wait for the outcome ---- */
+
+enum outcome { OUTCOME_PENDING, OUTCOME_OK, OUTCOME_FAILED };
+
+static enum outcome start_outcome(const struct proc *p)
+{
+    switch (p->state) {
+    case PROC_RUNNING:
+        return OUTCOME_OK;
+    case PROC_STARTING:
+    case PROC_BACKOFF:
+        return OUTCOME_PENDING;
+    case PROC_STOPPING:
+    case PROC_STOPPED:
+        return p->restart_after_stop ? OUTCOME_PENDING : OUTCOME_FAILED;
+    case PROC_EXITED:
+        /* a one-shot that finished well reached its goal */
+        return p->cfg->type == PTYPE_ONESHOT && p->last_exit.code >= 0 &&
+                       exitcodes_has(&p->cfg->exitcodes, p->last_exit.code)
+                   ? OUTCOME_OK
+                   : OUTCOME_FAILED;
+    case PROC_FATAL:
+        return OUTCOME_FAILED;
+    }
+    return OUTCOME_FAILED;
+}
+
+static enum outcome stop_outcome(const struct proc *p)
+{
+    return proc_is_alive(p) || p->state == PROC_STOPPING ? OUTCOME_PENDING : OUTCOME_OK;
+}
+
+static enum outcome client_outcome(const struct client *c, const struct proc *p)
+{
+    return c->wait == WAIT_STOP ? stop_outcome(p) : start_outcome(p);
+}
+
+static void start_failure_reason(struct strbuf *err, const struct proc *p)
+{
+    if (p->last_error) {
+        strbuf_addf(err, "tend: %s: not started: %s\n", p->cfg->name, p->last_error);
+    } else if (p->has_exited) {
+        char *how = exit_describe(&p->last_exit);
+        strbuf_addf(err, "tend: %s: not started: %s (%s)\n", p->cfg->name, how,
+                    proc_state_name(p->state));
+        free(how);
+    } else {
+        strbuf_addf(err, "tend: %s: not started (%s)\n", p->cfg->name, proc_state_name(p->state));
+    }
+}
+
+/* When every target has an outcome, answer. Returns true when the client was answered. */
+static bool client_check_wait(struct client *c)
+{
+    for (size_t i = 0; i < c->ntargets; i++) {
+        if (client_outcome(c, c->targets[i]) == OUTCOME_PENDING) {
+            return false;
+        }
+    }
+    struct strbuf out, err;
+    strbuf_init(&out);
+    strbuf_init(&err);
+    int code = 0;
+    for (size_t i = 0; i < c->ntargets; i++) {
+        const struct proc *p = c->targets[i];
+        if (client_outcome(c, p) == OUTCOME_OK) {
+            strbuf_addf(&out, "%s: %s\n", p->cfg->name,
+                        c->wait == WAIT_STOP ? "stopped" : proc_state_name(p->state));
+        } else {
+            code = 1;
+            start_failure_reason(&err, p);
+        }
+    }
+    c->wait = WAIT_NONE;
+    client_reply(c, code, &err, &out);
+    strbuf_free(&out);
+    strbuf_free(&err);
+    return true;
+}
+
+static void verb_act(struct client *c, const char *verb, char **args, size_t nargs, bool no_wait)
+{
+    struct strbuf err;
+    strbuf_init(&err);
+    struct proc **targets;
+    size_t n;
+    if (nargs == 0) {
+        client_error(c, 2, "%s: name a process, GROUP:* or all", verb);
+        strbuf_free(&err);
+        return;
+    }
+    if (resolve_targets(c->ctl, args, nargs, &targets, &n, &err) < 0) {
+        client_reply(c, 1, &err, NULL);
+        strbuf_free(&err);
+        free(targets);
+        return;
+    }
+    strbuf_free(&err);
+    enum wait_kind wait = WAIT_START;
+    for (size_t i = 0; i < n; i++) {
+        struct proc *p = targets[i];
+        if (strcmp(verb, "stop") == 0) {
+            wait = WAIT_STOP;
+            proc_stop(p);
+        } else if (strcmp(verb, "restart") == 0) {
+            proc_restart(p);
+        } else if (start_outcome(p) != OUTCOME_OK || p->state == PROC_EXITED) {
+            proc_start(p);
+        }
+    }
+    c->targets = targets;
+    c->ntargets = n;
+    c->wait = wait;
+    if (no_wait) {
+        struct strbuf out;
+        strbuf_init(&out);
+        for (size_t i = 0; i < n; i++) {
+            strbuf_addf(&out, "%s: %s\n", targets[i]->cfg->name,
+                        proc_state_name(targets[i]->state));
+        }
+        c->wait = WAIT_NONE;
+        client_reply(c, 0, NULL, &out);
+        strbuf_free(&out);
+        return;
+    }
+    client_check_wait(c);
+}
+
+static void verb_signal(struct client *c, char **args, size_t nargs)
+{
+    if (nargs < 2) {
+        client_error(c, 2, "signal: usage: tend signal SIG NAME|GROUP:*|all");
+        return;
+    }
+    int sig;
+    char *perr = NULL;
+    if (value_parse_signal(args[0], &sig, &perr) < 0) {
+        client_error(c, 2, "signal: %s", perr);
+        free(perr);
+        return;
+    }
+    struct strbuf out, err;
+    strbuf_init(&out);
+    strbuf_init(&err);
+    struct proc **targets;
+    size_t n;
+    int code = resolve_targets(c->ctl, args + 1, nargs - 1, &targets, &n, &err) < 0 ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (proc_signal(targets[i], sig) < 0) {
+            strbuf_addf(&err, "tend: %s: not running\n", targets[i]->cfg->name);
+            code = 1;
+        } else {
+            strbuf_addf(&out, "%s: sent %s\n", targets[i]->cfg->name, signal_name(sig));
+        }
+    }
+    client_reply(c, code, &err, &out);
+    strbuf_free(&out);
+    strbuf_free(&err);
+    free(targets);
+}
+
+static void verb_pid(struct client *c, char **args, size_t nargs)
+{
+    struct strbuf out, err;
+    strbuf_init(&out);
+    strbuf_init(&err);
+    int code = 0;
+    if (nargs == 0) {
+        strbuf_addf(&out, "%d\n", (int)getpid());
+    } else {
+        struct proc **targets;
+        size_t n;
+        code = resolve_targets(c->ctl, args, nargs, &targets, &n, &err) < 0 ? 1 : 0;
+        for (size_t i = 0; i < n; i++) {
+            strbuf_addf(&out, "%d\n", (int)targets[i]->pid);
+            if (targets[i]->pid <= 0) {
+                strbuf_addf(&err, "tend: %s: not running\n", targets[i]->cfg->name);
+                code = 1;
+            }
+        }
+        free(targets);
+    }
+    client_reply(c, code, &err, &out);
+    strbuf_free(&out);
+    strbuf_free(&err);
+}
+
+/* `wait NAME`: answered with the exit of the process, as a shell would report it. */
+static void client_answer_exit(struct client *c, const struct proc *p)
+{
+    struct strbuf out;
+    strbuf_init(&out);
+    char *how = exit_describe(&p->last_exit);
+    strbuf_addf(&out, "%s: %s\n", p->cfg->name, how);
+    free(how);
+    c->wait = WAIT_NONE;
+    client_reply(c, exit_shell_code(&p->last_exit), NULL, &out);
+    strbuf_free(&out);
+}
+
+static void verb_wait(struct client *c, char **args, size_t nargs)
+{
+    if (nargs != 1) {
+        client_error(c, 2, "wait: usage: tend wait NAME");
+        return;
+    }
+    struct strbuf err;
+    strbuf_init(&err);
+    struct proc **targets;
+    size_t n;
+    if (resolve_targets(c->ctl, args, nargs, &targets, &n, &err) < 0 || n != 1) {
+        if (n > 1) {
+            strbuf_addf(&err, "tend: wait: %s names %zu processes; name one\n", args[0], n);
+        }
+        client_reply(c, 1, &err, NULL);
+        strbuf_free(&err);
+        free(targets);
+        return;
+    }
+    strbuf_free(&err);
+    struct proc *p = targets[0];
+    if (!proc_is_alive(p) && p->state != PROC_BACKOFF && p->state != PROC_STARTING) {
+        free(targets);
+        if (p->has_exited) {
+            client_answer_exit(c, p);
+        } else {
+            client_error(c, 1, "%s: not running", p->cfg->name);
+        }
+        return;
+    }
+    c->targets = targets;
+    c->ntargets = 1;
+    c->wait = WAIT_EXIT;
+}
+
+/* ---- logs ---- */
+
+static void follow_cb(void *arg, const char *buf, size_t n)
+{
+    struct client *c = arg;
+    if (c->out.len - c->out_off + n > CONTROL_MAX_PENDING) {
+        /* a follower that does not read is dropped rather than buffered without bound */
+        c->out_off = c->out.len;
+        c->close_after_flush = true;
+        client_watch(c, false);
+        return;
+    }
+    strbuf_add(&c->out, buf, n);
+    /* the write happens from the loop: this runs inside output's write path */
+    client_watch(c, false);
+}
+
+/* The last `lines` lines of buf[0..n). */
+static size_t tail_offset(const char *buf, size_t n, long lines)
+{
+    size_t i = n;
+    if (i > 0 && buf[i - 1] == '\n') {
+        i--;
+    }
+    long seen = 0;
+    while (i > 0) {
+        if (buf[i - 1] == '\n' && ++seen == lines) {
+            return i;
+        }
+        i--;
+    }
+    return 0;
+}
+
+static char *read_file_tail(const char *path, size_t max, size_t *n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    *n = 0;
+    if (fd < 0) {
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        return NULL;
+    }
+    off_t start = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
+    size_t want = (size_t)(st.st_size - start);
+    char *buf = xmalloc(want + 1);
+    ssize_t got = pread(fd, buf, want, start);
+    close(fd);
+    *n = got > 0 ? (size_t)got : 0;
+    return buf;
+}
+
+/* `logs --rotate NAME|GROUP:*|all`: rotate the log files now. */
+static void logs_rotate(struct client *c, const char *name)
+{
+    struct strbuf out, err;
+    strbuf_init(&out);
+    strbuf_init(&err);
+    struct proc **targets;
+    size_t n;
+    char *names[] = {(char *)name};
+    int code = resolve_targets(c->ctl, names, 1, &targets, &n, &err) < 0 ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct output_sink *sinks[] = {targets[i]->out, targets[i]->err};
+        for (size_t k = 0; k < ARRAY_SIZE(sinks); k++) {
+            if (sinks[k] && output_sink_path(sinks[k])) {
+                output_sink_rotate(sinks[k]);
+                strbuf_addf(&out, "%s: rotated %s\n", targets[i]->cfg->name,
+                            output_sink_path(sinks[k]));
+            }
+        }
+    }
+    client_reply(c, code, &err, &out);
+    strbuf_free(&out);
+    strbuf_free(&err);
+    free(targets);
+}
+
+static void verb_logs(struct client *c, char **args, size_t nargs)
+{
+    const char *name = NULL;
+    bool follow = false, use_stderr = false, rotate = false;
+    long lines = CONTROL_DEFAULT_LINES;
+    for (size_t i = 0; i < nargs; i++) {
+        if (strcmp(args[i], "-f") == 0 || strcmp(args[i], "--follow") == 0) {
+            follow = true;
+        } else if (strcmp(args[i], "--stderr") == 0) {
+            use_stderr = true;
+        } else if (strcmp(args[i], "--rotate") == 0) {
+            rotate = true;
+        } else if ((strcmp(args[i], "-n") == 0 || strcmp(args[i], "--lines") == 0) &&
+                   i + 1 < nargs) {
+            char *perr = NULL;
+            if (value_parse_int(args[++i], 0, 100000000, &lines, &perr) < 0) {
+                client_error(c, 2, "logs: -n: %s", perr);
+                free(perr);
+                return;
+            }
+        } else if (!name && args[i][0] != '-') {
+            name = args[i];
+        } else {
+            client_error(c, 2, "logs: usage: tend logs NAME [-f] [-n LINES] [--stderr]");
+            return;
+        }
+    }
+    if (!name) {
+        client_error(c, 2, "logs: usage: tend logs NAME [-f] [-n LINES] [--stderr]");
+        return;
+    }
+    if (rotate) {
+        logs_rotate(c, name);
+        return;
+    }
+    struct proc *p = supervisor_find(c->ctl->sv, name);
+    if (!p) {
+        client_error(c, 1, "no such process: %s", name);
+        return;
+    }
+    struct output_sink *sink = use_stderr ? p->err : p->out;
+    if (!sink) {
+        client_error(c, 1, "%s: stderr is redirected to stdout (redirect_stderr); see tend logs %s",
+                     name, name);
+        return;
+    }
+    size_t n = 0;
+    char *buf = output_sink_path(sink) ? read_file_tail(output_sink_path(sink), 4 << 20, &n)
+                                       : output_sink_ring_copy(sink, &n);
+    size_t from = lines == 0 ? n : (buf ? tail_offset(buf, n, lines) : 0);
+    client_header(c, 0, "", 0);
+    if (buf && from < n) {
+        strbuf_add(&c->out, buf + from, n - from);
+    }
+    free(buf);
+    if (follow) {
+        c->wait = WAIT_FOLLOW;
+        c->followed = sink;
+        output_sink_add_listener(sink, follow_cb, c);
+        client_flush(c);
+    } else {
+        c->close_after_flush = true;
+        client_flush(c);
+    }
+}
+
+/* ---- dispatch ---- */
+
+static void verb_version(struct client *c)
+{
+    struct strbuf out;
+    strbuf_init(&out);
+    strbuf_addf(&out, "tend %s\n", PACKAGE_VERSION);
+    client_reply(c, 0, NULL, &out);
+    strbuf_free(&out);
+}
+
+static void client_dispatch(struct client *c, char **words, size_t nwords)
+{
+    struct control *ctl = c->ctl;
+    const char *verb = words[0];
+    /* flags every verb may carry */
+    char **args = xcalloc(nwords + 1, sizeof(char *));
+    size_t nargs = 0;
+    bool color = false, no_wait = false, dry_run = false;
+    for (size_t i = 1; i < nwords; i++) {
+        if (strcmp(words[i], "--json") == 0) {
+            c->json = true;
+        } else if (strcmp(words[i], "--color") == 0) {
+            color = true;
+        } else if (strcmp(words[i], "--no-wait") == 0) {
+            no_wait = true;
+        } else if (strcmp(words[i], "--dry-run") == 0) {
+            dry_run = true;
+        } else {
+            args[nargs++] = words[i];
+        }
+    }
+    if (strcmp(verb, "status") == 0) {
+        verb_status(c, args, nargs, color);
+    } else if (strcmp(verb, "start") == 0 || strcmp(verb, "stop") == 0 ||
+               strcmp(verb, "restart") == 0) {
+        verb_act(c, verb, args, nargs, no_wait);
+    } else if (strcmp(verb, "signal") == 0) {
+        verb_signal(c, args, nargs);
+    } else if (strcmp(verb, "pid") == 0) {
+        verb_pid(c, args, nargs);
+    } else if (strcmp(verb, "wait") == 0) {
+        verb_wait(c, args, nargs);
+    } else if (strcmp(verb, "logs") == 0) {
+        verb_logs(c, args, nargs);
+    } else if (strcmp(verb, "version") == 0) {
+        verb_version(c);
+    } else if (strcmp(verb, "reload") == 0 && ctl->hooks.reload) {
+        struct strbuf out, err;
+        strbuf_init(&out);
+        strbuf_init(&err);
+        int code = ctl->hooks.reload(ctl->hooks.arg, dry_run, &out, &err);
+        client_reply(c, code, &err, &out);
+        strbuf_free(&out);
+        strbuf_free(&err);
+    } else if (strcmp(verb, "down") == 0 && ctl->hooks.down) {
+        c->wait = WAIT_DOWN;
+        ctl->hooks.down(ctl->hooks.arg);
+    } else {
+        client_error(c, 2, "unknown request '%.40s'", verb);
+    }
+    free(args);
+}
+
+static void client_request(struct client *c, size_t len)
+{
+    ev_timer_stop(c->ctl->loop, &c->idle);
+    struct strv words;
+    strv_init(&words);
+    const char *p = c->in, *end = c->in + len;
+    while (p <= end) {
+        const char *tab = memchr(p, '\t', (size_t)(end - p));
+        const char *stop = tab ? tab : end;
+        strv_push_owned(&words, control_decode_word(p, (size_t)(stop - p)));
+        p = stop + 1;
+    }
+    if (words.n == 0 || !words.v[0][0]) {
+        client_error(c, 2, "empty request");
+    } else {
+        client_dispatch(c, words.v, words.n);
+    }
+    strv_free(&words);
+}
+
+static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct client *c = w->data;
+    (void)loop;
+    if (revents & EV_WRITE) {
+        if (client_flush(c) < 0) {
+            return;
+        }
+    }
+    if (!(revents & EV_READ)) {
+        return;
+    }
+    if (c->header_sent || c->wait != WAIT_NONE) {
+        /* after the request only end-of-file matters: the client went away */
+        char buf[256];
+        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            client_free(c);
+        }
+        return;
+    }
+    ssize_t n = recv(c->fd, c->in + c->inlen, CONTROL_MAX_REQUEST - c->inlen, 0);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            client_free(c);
+        }
+        return;
+    }
+    if (n == 0) {
+        /* half a request and then nothing */
+        client_free(c);
+        return;
+    }
+    c->inlen += (size_t)n;
+    char *nl = memchr(c->in, '\n', c->inlen);
+    if (nl) {
+        client_request(c, (size_t)(nl - c->in));
+        return;
+    }
+    if (c->inlen >= CONTROL_MAX_REQUEST) {
+        client_error(c, 2, "request too long (more than %d bytes)", CONTROL_MAX_REQUEST);
+    }
+}
+
+static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct client *c = w->data;
+    (void)loop;
+    (void)revents;
+    client_error(c, 2, "no complete request within %gs", CONTROL_IDLE_SECONDS);
+}
+
+static bool peer_allowed(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        return false;
+    }
+    return cred.uid == 0 || cred.uid == geteuid();
+}
+
+/* Answers and closes a connection that will not be served (best effort, never blocks). */
+static void refuse(int fd, const char *msg)
+{
+    char buf[256];
+    int n = snprintf(buf, sizeof(buf), "1 %zu\n%s", strlen(msg), msg);
+    ssize_t ignored = send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)ignored;
+    close(fd);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct control *ctl = w->data;
+    (void)revents;
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) {
+                log_warn("control socket: cannot accept a client: %s", strerror(errno));
+            }
+            return;
+        }
+        if (!peer_allowed(fd)) {
+            refuse(fd, "tend: permission denied: not the owner of this supervisor\n");
+            continue;
+        }
+        if (ctl->nclients >= CONTROL_MAX_CLIENTS) {
+            refuse(fd, "tend: too many clients; try again\n");
+            continue;
+        }
+        struct client *c = xcalloc(1, sizeof(*c));
+        c->ctl = ctl;
+        c->fd = fd;
+        c->in = xmalloc(CONTROL_MAX_REQUEST);
+        strbuf_init(&c->out);
+        ev_io_init(&c->io, client_io_cb, fd, EV_READ);
+        c->io.data = c;
+        c->reading = true;
+        ev_io_start(loop, &c->io);
+        ev_timer_init(&c->idle, client_idle_cb, CONTROL_IDLE_SECONDS, 0.);
+        c->idle.data = c;
+        ev_timer_start(loop, &c->idle);
+        c->next = ctl->clients;
+        if (ctl->clients) {
+            ctl->clients->prev = c;
+        }
+        ctl->clients = c;
+        ctl->nclients++;
+    }
+}
+
+/* ---- lifetime ---- */
+
+struct control *control_new(struct ev_loop *loop, struct supervisor *sv, const char *path,
+                            int mode, const struct control_hooks *hooks, char **err)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(addr.sun_path)) {
+        *err = xasprintf("control socket path too long: %s", path);
+        return NULL;
+    }
+    strcpy(addr.sun_path, path);
+    if (mkdir_parents(path, 0700) < 0) {
+        *err = xasprintf("cannot create the directory of %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *err = xasprintf("cannot create a socket: %s", strerror(errno));
+        return NULL;
+    }
+    /* a socket file nobody answers on is stale (a killed tend): take it over */
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        pid_t pid = getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
+        *err = xasprintf("already running (pid %d)", (int)pid);
+        close(probe);
+        close(fd);
+        return NULL;
+    }
+    if (probe >= 0) {
+        close(probe);
+    }
+    unlink(path);
+    /* created owner-only from the start, so there is no window with wider permissions */
+    mode_t old = umask(0077);
+    int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+    umask(old);
+    if (rc < 0 || chmod(path, (mode_t)(mode & 0777)) < 0 || listen(fd, 128) < 0) {
+        *err = xasprintf("cannot listen on %s: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    struct control *ctl = xcalloc(1, sizeof(*ctl));
+    ctl->loop = loop;
+    ctl->sv = sv;
+    ctl->hooks = *hooks;
+    ctl->path = xstrdup(path);
+    ctl->fd = fd;
+    ev_io_init(&ctl->accept_watcher, accept_cb, fd, EV_READ);
+    ctl->accept_watcher.data = ctl;
+    ev_io_start(loop, &ctl->accept_watcher);
+    return ctl;
+}
+
+void control_set_supervisor(struct control *ctl, struct supervisor *sv)
+{
+    ctl->sv = sv;
+}
+
+void control_proc_changed(struct control *ctl, struct proc *p, enum proc_state old)
+{
+    struct client *next;
+    for (struct client *c = ctl->clients; c; c = next) {
+        next = c->next;
+        if (c->wait == WAIT_NONE || c->wait == WAIT_FOLLOW || c->wait == WAIT_DOWN) {
+            continue;
+        }
+        bool involved = false;
+        for (size_t i = 0; i < c->ntargets; i++) {
+            involved |= c->targets[i] == p;
+        }
+        if (!involved) {
+            continue;
+        }
+        if (c->wait == WAIT_EXIT) {
+            bool was_alive = old == PROC_STARTING || old == PROC_RUNNING || old == PROC_STOPPING;
+            if (was_alive && !proc_is_alive(p) && p->has_exited) {
+                client_answer_exit(c, p);
+            }
+            continue;
+        }
+        client_check_wait(c);
+    }
+}
+
+void control_proc_removed(struct control *ctl, struct proc *p)
+{
+    struct client *next;
+    for (struct client *c = ctl->clients; c; c = next) {
+        next = c->next;
+        bool involved = c->followed == p->out || (p->err && c->followed == p->err);
+        for (size_t i = 0; i < c->ntargets; i++) {
+            involved |= c->targets[i] == p;
+        }
+        if (!involved) {
+            continue;
+        }
+        if (c->followed) {
+            output_sink_remove_listener(c->followed, c);
+            c->followed = NULL;
+            c->close_after_flush = true;
+            client_flush(c);
+        } else {
+            c->wait = WAIT_NONE;
+            client_error(c, 1, "%s was removed from the configuration", p->cfg->name);
+        }
+    }
+}
+
+void control_free(struct control *ctl)
+{
+    if (!ctl) {
+        return;
+    }
+    while (ctl->clients) {
+        struct client *c = ctl->clients;
+        if (c->wait == WAIT_DOWN && !c->header_sent) {
+            /* best effort: the reply to `down` is tiny and the client is waiting for it */
+            fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+            client_header(c, 0, "", 0);
+            strbuf_adds(&c->out, "tend: stopped\n");
+            ssize_t ignored = send(c->fd, c->out.buf, c->out.len, MSG_NOSIGNAL);
+            (void)ignored;
+        }
+        client_free(c);
+    }
+    ev_io_stop(ctl->loop, &ctl->accept_watcher);
+    close(ctl->fd);
+    unlink(ctl->path);
+    free(ctl->path);
+    free(ctl);
+}
