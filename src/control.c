@@ -295,8 +295,24 @@ static const char *state_color(enum proc_state s)
 
 static char *proc_info(const struct proc *p)
 {
-    if (p->last_error && (p->state == PROC_FATAL || p->state == PROC_BACKOFF)) {
+    if (p->waiting_deps) {
+        struct strbuf sb;
+        strbuf_init(&sb);
+        strbuf_adds(&sb, "waiting for");
+        for (size_t i = 0, n = 0; i < p->ndeps; i++) {
+            if (!p->deps[i]->ready) {
+                strbuf_addf(&sb, "%s %s", n++ ? "," : "", p->deps[i]->cfg->name);
+            }
+        }
+        return strbuf_detach(&sb);
+    }
+    if (p->last_error && (p->state == PROC_FATAL || p->state == PROC_BACKOFF || p->blocked)) {
         return xstrdup(p->last_error);
+    }
+    if (p->state == PROC_RUNNING && (p->health == HEALTH_FAILING || p->status_text)) {
+        return p->status_text && p->health != HEALTH_FAILING
+                   ? xstrdup(p->status_text)
+                   : xasprintf("unhealthy (%d failed checks)", p->health_failures);
     }
     if (p->has_exited && !proc_is_alive(p)) {
         return exit_describe(&p->last_exit);
@@ -347,6 +363,14 @@ static void status_json(struct json *j, const struct proc *p, double now)
     json_double(j, p->state_since);
     json_key(j, "error");
     json_string(j, p->last_error);
+    json_key(j, "ready");
+    json_bool(j, p->ready);
+    json_key(j, "waiting");
+    json_bool(j, p->waiting_deps);
+    json_key(j, "health");
+    json_string(j, health_name(p->health));
+    json_key(j, "status_text");
+    json_string(j, p->status_text);
     char *info = proc_info(p);
     json_key(j, "description");
     json_string(j, info);
@@ -437,7 +461,7 @@ static enum outcome start_outcome(const struct proc *p)
         return OUTCOME_PENDING;
     case PROC_STOPPING:
     case PROC_STOPPED:
-        return p->restart_after_stop ? OUTCOME_PENDING : OUTCOME_FAILED;
+        return p->restart_after_stop || p->waiting_deps ? OUTCOME_PENDING : OUTCOME_FAILED;
     case PROC_EXITED:
         /* a one-shot that finished well reached its goal */
         return p->cfg->type == PTYPE_ONESHOT && p->last_exit.code >= 0 &&

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ready.h"
 #include "spawn.h"
 #include "values.h"
 
@@ -42,38 +43,54 @@ static size_t pid_bucket(const struct supervisor *sv, pid_t pid)
     return ((size_t)pid * 2654435761u) & (sv->nbuckets - 1);
 }
 
-static void pid_insert(struct supervisor *sv, struct proc *p)
+static void pid_link(struct supervisor *sv, struct pid_entry *e)
 {
-    size_t b = pid_bucket(sv, p->pid);
-    p->hash_next = sv->pid_buckets[b];
-    sv->pid_buckets[b] = p;
+    size_t b = pid_bucket(sv, e->pid);
+    e->next = sv->pid_buckets[b];
+    sv->pid_buckets[b] = e;
 }
 
-static void pid_remove(struct supervisor *sv, struct proc *p)
+void pid_entry_add(struct supervisor *sv, struct pid_entry *e, pid_t pid)
 {
-    struct proc **link = &sv->pid_buckets[pid_bucket(sv, p->pid)];
-    while (*link && *link != p) {
-        link = &(*link)->hash_next;
+    e->pid = pid;
+    pid_link(sv, e);
+}
+
+void pid_entry_remove(struct supervisor *sv, struct pid_entry *e)
+{
+    if (e->pid <= 0) {
+        return;
+    }
+    struct pid_entry **link = &sv->pid_buckets[pid_bucket(sv, e->pid)];
+    while (*link && *link != e) {
+        link = &(*link)->next;
     }
     if (*link) {
-        *link = p->hash_next;
+        *link = e->next;
     }
-    p->hash_next = NULL;
+    e->next = NULL;
+    e->pid = 0;
 }
 
-static struct proc *pid_lookup(struct supervisor *sv, pid_t pid)
+static struct pid_entry *pid_lookup(struct supervisor *sv, pid_t pid)
 {
-    for (struct proc *p = sv->pid_buckets[pid_bucket(sv, pid)]; p; p = p->hash_next) {
-        if (p->pid == pid) {
-            return p;
+    for (struct pid_entry *e = sv->pid_buckets[pid_bucket(sv, pid)]; e; e = e->next) {
+        if (e->pid == pid) {
+            return e;
         }
     }
     return NULL;
 }
 
+struct proc *supervisor_proc_by_pid(struct supervisor *sv, pid_t pid)
+{
+    struct pid_entry *e = pid_lookup(sv, pid);
+    return e && e->kind == PID_MAIN ? e->proc : NULL;
+}
+
 /* ---- state changes ---- */
 
-static void proc_set_state(struct proc *p, enum proc_state s)
+void proc_set_state(struct proc *p, enum proc_state s)
 {
     enum proc_state old = p->state;
     p->state = s;
@@ -133,6 +150,15 @@ static int build_environment(struct proc *p, const struct spawn_user *user, stru
     for (size_t i = 0; i < c->environment.n; i++) {
         strv_setenv(env, c->environment.v[i]);
     }
+    if (c->ready.kind == PROBE_NOTIFY) {
+        if (notify_open(p->sv, err) < 0) {
+            strv_free(env);
+            return -1;
+        }
+        char *ns = xasprintf("NOTIFY_SOCKET=%s", p->sv->notify_path);
+        strv_setenv(env, ns);
+        free(ns);
+    }
     char *vars[] = {xasprintf("TEND_PROCESS_NAME=%s", c->name),
                     xasprintf("TEND_GROUP_NAME=%s", c->group), xstrdup("SUPERVISOR_ENABLED=1"),
                     xasprintf("SUPERVISOR_PROCESS_NAME=%s", c->name),
@@ -169,7 +195,7 @@ static int proc_spawn(struct proc *p, char **err)
     struct spawn_user user = {0};
     bool have_user = false;
     struct strv env = {0};
-    int out[2] = {-1, -1}, errp[2] = {-1, -1}, in = -1;
+    int out[2] = {-1, -1}, errp[2] = {-1, -1}, in = -1, ready_end = -1;
     int rc = -1;
 
     p->spawn_status = 125;
@@ -214,6 +240,14 @@ static int proc_spawn(struct proc *p, char **err)
     req.map[2].src = c->redirect_stderr ? out[1] : errp[1];
     req.map[2].target = 2;
     req.nmap = 3;
+    if (c->ready.kind == PROBE_FD) {
+        if (ready_prepare_fd(p, &ready_end, err) < 0) {
+            goto done;
+        }
+        req.map[3].src = ready_end;
+        req.map[3].target = c->ready.fd;
+        req.nmap = 4;
+    }
     const struct {
         int resource;
         int64_t value;
@@ -242,7 +276,7 @@ static int proc_spawn(struct proc *p, char **err)
     }
     p->pid = pid;
     p->started_at = ev_time();
-    pid_insert(p->sv, p);
+    pid_entry_add(p->sv, &p->main_entry, pid);
     close_fd(&out[1]);
     close_fd(&errp[1]);
     p->out_pipe = output_pipe_new(p->sv->loop, out[0], p->out);
@@ -258,11 +292,204 @@ done:
     close_fd(&errp[0]);
     close_fd(&errp[1]);
     close_fd(&in);
+    close_fd(&ready_end);
     strv_free(&env);
     if (have_user) {
         spawn_user_free(&user);
     }
     return rc;
+}
+
+int proc_spawn_helper(struct proc *p, const struct strv *argv, struct pid_entry *e, char **err)
+{
+    struct strv env;
+    if (build_environment(p, NULL, &env, err) < 0) {
+        return -1;
+    }
+    struct spawn_request req;
+    memset(&req, 0, sizeof(req));
+    req.argv = (const char *const *)argv->v;
+    req.envp = (const char *const *)env.v;
+    req.cwd = p->cfg->directory;
+    req.umask = -1;
+    req.new_process_group = true;
+    for (int i = 0; i < 3; i++) {
+        req.map[i].src = -1;
+        req.map[i].target = i;
+    }
+    req.nmap = 3;
+    struct spawn_error se = {0};
+    pid_t pid;
+    int rc = spawn_child(&req, &pid, &se);
+    if (rc < 0) {
+        *err = spawn_error_message(&se);
+        spawn_error_free(&se);
+    } else {
+        pid_entry_add(p->sv, e, pid);
+    }
+    strv_free(&env);
+    return rc;
+}
+
+static void proc_wait_ready(struct proc *p);
+static void proc_start_failed(struct proc *p, const char *what);
+static void proc_do_start(struct proc *p);
+
+/* ---- type = forking: the daemon's pid comes from its pid file ---- */
+
+/* Reads a pid file the way a careful init does: no symlink, a regular file owned by root,
+ * by tend's user or by the program's user, holding the pid of a live process. */
+static pid_t read_pidfile(const struct proc *p, char **why)
+{
+    const char *path = p->cfg->pidfile;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        *why = errno == ELOOP ? xstrdup("it is a symbolic link; refused")
+                              : xasprintf("%s", strerror(errno));
+        return errno == ELOOP ? -2 : -1;
+    }
+    struct stat st;
+    char buf[32] = "";
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0) {
+        n = read(fd, buf, sizeof(buf) - 1);
+    }
+    close(fd);
+    uid_t program_uid = (uid_t)-1;
+    if (p->cfg->user) {
+        struct spawn_user u;
+        char *err = NULL;
+        if (spawn_user_lookup(p->cfg->user, &u, &err) == 0) {
+            program_uid = u.uid;
+            spawn_user_free(&u);
+        }
+        free(err);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *why = xstrdup("it is not a regular file; refused");
+        return -2;
+    }
+    if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != program_uid) {
+        *why = xasprintf("it is owned by uid %u; refused", (unsigned)st.st_uid);
+        return -2;
+    }
+    buf[n > 0 ? n : 0] = '\0';
+    long pid = strtol(buf, NULL, 10);
+    if (pid <= 1) {
+        *why = xstrdup("it holds no pid yet");
+        return -1;
+    }
+    if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+        *why = xasprintf("pid %ld is not running", pid);
+        return -1;
+    }
+    return (pid_t)pid;
+}
+
+static void proc_start_failed(struct proc *p, const char *what);
+
+/* Polls the pid file for a few seconds after the launcher exited (the daemon writes it a
+ * moment later); a timer, only while waiting. */
+static void forking_find_daemon(struct proc *p)
+{
+    char *why = NULL;
+    pid_t pid = read_pidfile(p, &why);
+    if (pid > 0) {
+        free(why);
+        p->pid = pid;
+        pid_entry_add(p->sv, &p->main_entry, pid);
+        log_info("%s (pid %d) daemon found in %s", p->cfg->name, (int)pid, p->cfg->pidfile);
+        proc_wait_ready(p);
+        return;
+    }
+    if (pid == -2 || ev_time() > p->pidfile_deadline) {
+        char *what = xasprintf("%s: no daemon from pid file %s: %s", p->cfg->name,
+                               p->cfg->pidfile, why);
+        proc_set_error(p, xasprintf("pid file %s: %s", p->cfg->pidfile, why));
+        free(why);
+        if (p->out_pipe) {
+            output_pipe_drain_and_free(p->out_pipe);
+            p->out_pipe = NULL;
+        }
+        if (p->err_pipe) {
+            output_pipe_drain_and_free(p->err_pipe);
+            p->err_pipe = NULL;
+        }
+        proc_start_failed(p, what);
+        free(what);
+        return;
+    }
+    free(why);
+    p->awaiting_pidfile = true;
+    timer_arm(p, 0.1);
+}
+
+/* ---- dependencies ---- */
+
+static bool deps_ready(const struct proc *p)
+{
+    for (size_t i = 0; i < p->ndeps; i++) {
+        if (!p->deps[i]->ready) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static struct proc *deps_failed(const struct proc *p)
+{
+    for (size_t i = 0; i < p->ndeps; i++) {
+        if (p->deps[i]->state == PROC_FATAL || p->deps[i]->blocked) {
+            return p->deps[i];
+        }
+    }
+    return NULL;
+}
+
+static void proc_notify(struct proc *p)
+{
+    if (p->sv->on_state) {
+        p->sv->on_state(p, p->state, p->sv->on_state_arg);
+    }
+}
+
+/* A dependency failed for good: whoever waits for it will not start, and says why. */
+static void deps_block(struct proc *p, const struct proc *bad)
+{
+    p->waiting_deps = false;
+    p->blocked = true;
+    proc_set_error(p, xasprintf("blocked: dependency %s is %s", bad->cfg->name,
+                                bad->state == PROC_FATAL ? "FATAL" : "blocked"));
+    log_error("%s: not started: dependency %s is %s", p->cfg->name, bad->cfg->name,
+              bad->state == PROC_FATAL ? "FATAL" : "blocked");
+    proc_notify(p);
+    for (size_t i = 0; i < p->ndependents; i++) {
+        if (p->dependents[i]->waiting_deps) {
+            deps_block(p->dependents[i], p);
+        }
+    }
+}
+
+static void deps_notify_fatal(struct proc *p)
+{
+    for (size_t i = 0; i < p->ndependents; i++) {
+        if (p->dependents[i]->waiting_deps) {
+            deps_block(p->dependents[i], p);
+        }
+    }
+}
+
+static void proc_do_start(struct proc *p);
+
+static void deps_notify_ready(struct proc *p)
+{
+    for (size_t i = 0; i < p->ndependents; i++) {
+        struct proc *d = p->dependents[i];
+        if (d->waiting_deps && deps_ready(d) && !d->sv->shutting_down) {
+            d->waiting_deps = false;
+            proc_do_start(d);
+        }
+    }
 }
 
 /* ---- the state machine ---- */
@@ -314,6 +541,8 @@ static void proc_critical_end(struct proc *p, int status, const char *why)
 }
 
 /* A start that failed (spawn error, or exit before startsecs): BACKOFF or FATAL. */
+static void deps_notify_fatal(struct proc *p);
+
 static void proc_start_failed(struct proc *p, const char *what)
 {
     p->retries++;
@@ -321,6 +550,7 @@ static void proc_start_failed(struct proc *p, const char *what)
         log_error("%s; giving up after %d attempt%s (FATAL)", what, p->retries,
                   p->retries == 1 ? "" : "s");
         proc_set_state(p, PROC_FATAL);
+        deps_notify_fatal(p);
         if (proc_is_critical(p)) {
             proc_critical_end(p, p->has_exited ? exit_shell_code(&p->last_exit) : p->spawn_status,
                               "went FATAL");
@@ -337,6 +567,8 @@ static void proc_start_failed(struct proc *p, const char *what)
     timer_arm(p, delay);
 }
 
+static void proc_wait_ready(struct proc *p);
+
 static void proc_do_start(struct proc *p)
 {
     char *err = NULL;
@@ -349,15 +581,48 @@ static void proc_do_start(struct proc *p)
     }
     proc_set_error(p, NULL);
     log_info("%s (pid %d) spawned", p->cfg->name, (int)p->pid);
-    if (p->cfg->startsecs <= 0) {
-        proc_set_state(p, PROC_STARTING);
-        p->retries = 0;
-        log_info("%s (pid %d) is RUNNING", p->cfg->name, (int)p->pid);
-        proc_set_state(p, PROC_RUNNING);
+    p->ready_timed_out = false;
+    proc_set_state(p, PROC_STARTING);
+    switch (p->cfg->type) {
+    case PTYPE_ONESHOT:
+        return; /* ready when it exits with one of its exitcodes */
+    case PTYPE_FORKING:
+        p->launching = true; /* the daemon is found in the pid file once this exits 0 */
+        return;
+    case PTYPE_SIMPLE:
+        break;
+    }
+    proc_wait_ready(p);
+}
+
+/* STARTING: the startsecs timer, or a readiness probe bounded by startsecs. */
+static void proc_wait_ready(struct proc *p)
+{
+    if (p->cfg->ready.kind != PROBE_NONE) {
+        if (p->cfg->startsecs > 0) {
+            timer_arm(p, (ev_tstamp)p->cfg->startsecs / 1000.0);
+        }
+        ready_probe_start(p);
         return;
     }
-    proc_set_state(p, PROC_STARTING);
+    if (p->cfg->startsecs <= 0) {
+        proc_became_ready(p);
+        return;
+    }
     timer_arm(p, (ev_tstamp)p->cfg->startsecs / 1000.0);
+}
+
+static void deps_notify_ready(struct proc *p);
+
+void proc_became_ready(struct proc *p)
+{
+    timer_cancel(p);
+    p->retries = 0;
+    log_info("%s (pid %d) is RUNNING", p->cfg->name, (int)p->pid);
+    proc_set_state(p, PROC_RUNNING);
+    p->ready = true;
+    health_start(p);
+    deps_notify_ready(p);
 }
 
 int proc_start(struct proc *p)
@@ -378,11 +643,31 @@ int proc_start(struct proc *p)
         break;
     }
     p->retries = 0;
+    p->blocked = false;
+    if (!deps_ready(p)) {
+        struct proc *bad = deps_failed(p);
+        if (bad) {
+            deps_block(p, bad);
+            return -1;
+        }
+        /* what it needs is started first; it starts once all of it is ready */
+        p->waiting_deps = true;
+        proc_set_error(p, NULL);
+        log_info("%s waits for its dependencies", p->cfg->name);
+        for (size_t i = 0; i < p->ndeps; i++) {
+            struct proc *d = p->deps[i];
+            if (!d->ready && !proc_is_alive(d) && !d->waiting_deps && d->state != PROC_BACKOFF) {
+                proc_start(d);
+            }
+        }
+        proc_notify(p);
+        return 0;
+    }
     proc_do_start(p);
     return 0;
 }
 
-static void proc_kill(struct proc *p, int sig, bool group)
+void proc_kill(struct proc *p, int sig, bool group)
 {
     if (p->pid <= 0) {
         return;
@@ -429,6 +714,11 @@ int proc_stop(struct proc *p)
     case PROC_STOPPING:
         return 0;
     default:
+        if (p->waiting_deps) {
+            p->waiting_deps = false;
+            proc_notify(p);
+            return 0;
+        }
         return -1;
     }
 }
@@ -444,6 +734,8 @@ void proc_restart(struct proc *p)
     }
 }
 
+static void forking_find_daemon(struct proc *p);
+
 static void proc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct proc *p = w->data;
@@ -451,10 +743,25 @@ static void proc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     switch (p->state) {
     case PROC_STARTING:
+        if (p->cfg->ready.kind != PROBE_NONE) {
+            /* the startsecs budget ran out before the probe passed: a failed start */
+            log_warn("%s (pid %d) did not become ready within %gs; killing it", p->cfg->name,
+                     (int)p->pid, (double)p->cfg->startsecs / 1000.0);
+            ready_probe_stop(p);
+            p->ready_timed_out = true;
+            proc_kill(p, SIGKILL, true);
+            break;
+        }
+        if (p->awaiting_pidfile) {
+            p->awaiting_pidfile = false;
+            forking_find_daemon(p);
+            break;
+        }
+        if (p->cfg->type == PTYPE_FORKING && p->launching) {
+            break;
+        }
         /* it stayed up for startsecs: a successful start */
-        p->retries = 0;
-        log_info("%s (pid %d) is RUNNING", p->cfg->name, (int)p->pid);
-        proc_set_state(p, PROC_RUNNING);
+        proc_became_ready(p);
         break;
     case PROC_BACKOFF:
     case PROC_EXITED: /* restart_delay or a flapping program's wait is over */
@@ -482,7 +789,23 @@ static void proc_exited(struct proc *p, int status)
     pid_t pid = p->pid;
     ev_tstamp ran = ev_time() - p->started_at;
     timer_cancel(p);
-    pid_remove(sv, p);
+    pid_entry_remove(sv, &p->main_entry);
+    ready_probe_stop(p);
+    health_stop(p);
+    p->ready = false;
+    if (p->launching) {
+        p->launching = false;
+        if (p->state == PROC_STARTING && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            /* the launcher of a forking daemon is done: the daemon's pid is in the pid file;
+             * the pipes stay open, the daemon may still write to them */
+            log_info("%s (pid %d) launcher exited 0; reading %s", p->cfg->name, (int)pid,
+                     p->cfg->pidfile);
+            p->pid = 0;
+            p->pidfile_deadline = ev_time() + 5.0;
+            forking_find_daemon(p);
+            return;
+        }
+    }
     /* whatever the child wrote before exiting is in the pipes now */
     if (p->out_pipe) {
         output_pipe_drain_and_free(p->out_pipe);
@@ -515,9 +838,31 @@ static void proc_exited(struct proc *p, int status)
         }
         return;
     }
+    if (was == PROC_STARTING && p->cfg->type == PTYPE_ONESHOT && p->last_exit.code >= 0 &&
+        exitcodes_has(&p->cfg->exitcodes, p->last_exit.code)) {
+        /* a one-shot that finished well: done, and ready for whoever depends on it */
+        log_info("%s; finished", what);
+        free(what);
+        p->retries = 0;
+        proc_set_state(p, PROC_EXITED);
+        p->ready = true;
+        if (proc_is_critical(p)) {
+            proc_critical_end(p, 0, "finished");
+            return;
+        }
+        deps_notify_ready(p);
+        return;
+    }
     if (was == PROC_STARTING) {
         char *quick = exit_describe(&p->last_exit);
-        proc_set_error(p, xasprintf("exited too quickly: %s after %.2fs", quick, ran));
+        if (p->ready_timed_out) {
+            proc_set_error(p, xasprintf("did not become ready within %gs",
+                                        (double)p->cfg->startsecs / 1000.0));
+        } else if (p->cfg->type == PTYPE_ONESHOT) {
+            proc_set_error(p, xasprintf("failed: %s after %.2fs", quick, ran));
+        } else {
+            proc_set_error(p, xasprintf("exited too quickly: %s after %.2fs", quick, ran));
+        }
         free(quick);
         proc_start_failed(p, what);
         free(what);
@@ -566,14 +911,24 @@ static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
     if (!WIFEXITED(w->rstatus) && !WIFSIGNALED(w->rstatus)) {
         return; /* stopped or continued: not an exit */
     }
-    struct proc *p = pid_lookup(sv, w->rpid);
-    if (!p) {
-        /* an orphan re-parented to tend (the subreaper), or a helper: reaped by libev */
+    struct pid_entry *e = pid_lookup(sv, w->rpid);
+    if (!e) {
+        /* an orphan re-parented to tend (the subreaper): reaped by libev already */
         sv->orphans_reaped++;
         log_debug("reaped orphan pid %d", (int)w->rpid);
         return;
     }
-    proc_exited(p, w->rstatus);
+    switch (e->kind) {
+    case PID_MAIN:
+        proc_exited(e->proc, w->rstatus);
+        break;
+    case PID_PROBE:
+        ready_probe_exited(e->proc, w->rstatus);
+        break;
+    case PID_HEALTH:
+        health_exited(e->proc, w->rstatus);
+        break;
+    }
 }
 
 /* ---- shutdown: reverse priority order, one level at a time ---- */
@@ -598,9 +953,16 @@ static void shutdown_next_level(struct supervisor *sv)
             }
             return;
         }
-        long level = sv->procs[sv->shutdown_cursor - 1]->cfg->priority;
-        while (sv->shutdown_cursor > 0 && sv->procs[sv->shutdown_cursor - 1]->cfg->priority == level) {
+        /* a level: the same dependency depth and priority; dependents go before what they
+         * depend on, higher priority numbers before lower */
+        const struct proc *top = sv->procs[sv->shutdown_cursor - 1];
+        long level = top->cfg->priority;
+        int depth = top->depth;
+        while (sv->shutdown_cursor > 0 &&
+               sv->procs[sv->shutdown_cursor - 1]->cfg->priority == level &&
+               sv->procs[sv->shutdown_cursor - 1]->depth == depth) {
             struct proc *p = sv->procs[--sv->shutdown_cursor];
+            p->waiting_deps = false;
             if (p->state == PROC_BACKOFF) {
                 timer_cancel(p);
                 proc_set_state(p, PROC_STOPPED);
@@ -733,6 +1095,71 @@ static void proc_free_sinks(struct proc *p)
     }
 }
 
+static int proc_depth(struct proc *p)
+{
+    if (p->depth >= 0) {
+        return p->depth;
+    }
+    p->depth = 0; /* the configuration has no cycles: validated at load */
+    for (size_t i = 0; i < p->ndeps; i++) {
+        int d = proc_depth(p->deps[i]) + 1;
+        p->depth = d > p->depth ? d : p->depth;
+    }
+    return p->depth;
+}
+
+static int proc_start_order(const void *a, const void *b)
+{
+    const struct proc *x = *(struct proc *const *)a, *y = *(struct proc *const *)b;
+    if (x->depth != y->depth) {
+        return x->depth < y->depth ? -1 : 1;
+    }
+    if (x->cfg->priority != y->cfg->priority) {
+        return x->cfg->priority < y->cfg->priority ? -1 : 1;
+    }
+    return x->cfg->order < y->cfg->order ? -1 : (x->cfg->order > y->cfg->order);
+}
+
+/* Resolves depends_on into pointers both ways and orders the procs: dependencies first, then
+ * by priority. Shutdown walks the same order backwards. */
+static void build_deps(struct supervisor *sv)
+{
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct proc *p = sv->procs[i];
+        free(p->deps);
+        free(p->dependents);
+        p->deps = p->dependents = NULL;
+        p->ndeps = p->ndependents = 0;
+        p->depth = -1;
+    }
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct proc *p = sv->procs[i];
+        const struct proc_config *c = p->pending_cfg ? p->pending_cfg : p->cfg;
+        for (size_t d = 0; d < c->depends_on.n; d++) {
+            for (size_t k = 0; k < sv->nprocs; k++) {
+                struct proc *q = sv->procs[k];
+                if (strcmp(q->cfg->program, c->depends_on.v[d]) != 0) {
+                    continue;
+                }
+                p->deps = xrealloc(p->deps, (p->ndeps + 1) * sizeof(*p->deps));
+                p->deps[p->ndeps++] = q;
+                q->dependents =
+                    xrealloc(q->dependents, (q->ndependents + 1) * sizeof(*q->dependents));
+                q->dependents[q->ndependents++] = p;
+            }
+        }
+    }
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        proc_depth(sv->procs[i]);
+    }
+    if (sv->nprocs > 1) {
+        qsort(sv->procs, sv->nprocs, sizeof(*sv->procs), proc_start_order);
+    }
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        sv->procs[i]->index = i;
+    }
+}
+
 struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool console)
 {
     struct supervisor *sv = xcalloc(1, sizeof(*sv));
@@ -762,9 +1189,12 @@ struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool
         p->timer.data = p;
         (void)c;
         p->owner = cfg;
+        ready_init(p);
         proc_make_sinks(p);
         sv->procs[i] = p;
     }
+    sv->notify_fd = -1;
+    build_deps(sv);
     ev_child_init(&sv->child_watcher, child_cb, 0, 0);
     sv->child_watcher.data = sv;
     ev_child_start(loop, &sv->child_watcher);
@@ -788,6 +1218,11 @@ void supervisor_free(struct supervisor *sv)
             output_pipe_drain_and_free(p->err_pipe);
         }
         proc_free_sinks(p);
+        ready_probe_stop(p);
+        health_stop(p);
+        free(p->deps);
+        free(p->dependents);
+        free(p->status_text);
         free(p->last_error);
         free(p);
     }
@@ -801,10 +1236,16 @@ void supervisor_free(struct supervisor *sv)
             output_pipe_drain_and_free(p->err_pipe);
         }
         proc_free_sinks(p);
+        ready_probe_stop(p);
+        health_stop(p);
+        free(p->deps);
+        free(p->dependents);
+        free(p->status_text);
         free(p->last_error);
         free(p);
     }
     free(sv->retired);
+    notify_close(sv);
     for (size_t i = 0; i < sv->nold_configs; i++) {
         config_free(sv->old_configs[i]);
     }
@@ -896,7 +1337,12 @@ static void retire_finish(struct proc *p)
     }
     log_info("%s: removed", p->cfg->name);
     timer_cancel(p);
+    ready_probe_stop(p);
+    health_stop(p);
     proc_free_sinks(p);
+    free(p->deps);
+    free(p->dependents);
+    free(p->status_text);
     free(p->last_error);
     free(p);
     collect_configs(sv);
@@ -1070,15 +1516,15 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
         while (nb < n * 2) {
             nb *= 2;
         }
-        struct proc **buckets = xcalloc(nb, sizeof(*buckets));
-        struct proc **oldb = sv->pid_buckets;
+        struct pid_entry **buckets = xcalloc(nb, sizeof(*buckets));
+        struct pid_entry **oldb = sv->pid_buckets;
         size_t oldn = sv->nbuckets;
         sv->pid_buckets = buckets;
         sv->nbuckets = nb;
         for (size_t b = 0; b < oldn; b++) {
-            for (struct proc *p = oldb[b], *next; p; p = next) {
-                next = p->hash_next;
-                pid_insert(sv, p);
+            for (struct pid_entry *e = oldb[b], *next; e; e = next) {
+                next = e->next;
+                pid_link(sv, e);
             }
         }
         free(oldb);
@@ -1096,12 +1542,10 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
             p->state_since = ev_time();
             ev_timer_init(&p->timer, proc_timer_cb, 0., 0.);
             p->timer.data = p;
+            ready_init(p);
             proc_make_sinks(p);
             procs[i] = p;
             p->index = i;
-            if (pc->autostart) {
-                proc_start(p);
-            }
             continue;
         }
         p->index = i;
@@ -1151,6 +1595,22 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
         }
     }
     free(changes);
+    /* dependencies point at the procs of the new configuration; then the added ones start */
+    for (size_t i = 0; i < sv->nretired; i++) {
+        struct proc *r = sv->retired[i];
+        free(r->deps);
+        free(r->dependents);
+        r->deps = r->dependents = NULL;
+        r->ndeps = r->ndependents = 0;
+    }
+    build_deps(sv);
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct proc *p = sv->procs[i];
+        if (p->state == PROC_STOPPED && !p->waiting_deps && !p->main_entry.pid &&
+            p->owner == newcfg && p->cfg->autostart && !p->has_exited && p->started_at == 0) {
+            proc_start(p);
+        }
+    }
 
     for (size_t i = 0; i < sv->nretired;) {
         struct proc *p = sv->retired[i];
@@ -1167,4 +1627,10 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
         }
     }
     collect_configs(sv);
+}
+
+void supervisor_set_notify_path(struct supervisor *sv, const char *path)
+{
+    free(sv->notify_path);
+    sv->notify_path = path ? xstrdup(path) : NULL;
 }

@@ -25,6 +25,20 @@ enum proc_state {
 const char *proc_state_name(enum proc_state s);
 
 struct supervisor;
+struct proc;
+
+/* What a reaped pid belongs to: the program itself, its readiness probe or its health check.
+ * Each proc embeds its entries, so the pid hash needs no allocation. */
+enum pid_kind { PID_MAIN, PID_PROBE, PID_HEALTH };
+struct pid_entry {
+    pid_t pid;
+    enum pid_kind kind;
+    struct proc *proc;
+    struct pid_entry *next;
+};
+
+enum health { HEALTH_NONE, HEALTH_UNKNOWN, HEALTH_OK, HEALTH_FAILING };
+const char *health_name(enum health h);
 
 struct proc {
     struct supervisor *sv;
@@ -49,7 +63,30 @@ struct proc {
     ev_timer timer;          /* startsecs, backoff delay or stop escalation */
     struct output_sink *out, *err;
     struct output_pipe *out_pipe, *err_pipe;
-    struct proc *hash_next;  /* pid hash chain */
+    struct pid_entry main_entry, probe_entry, health_entry;
+    /* readiness and dependencies */
+    bool ready;              /* dependents may start (RUNNING and ready, or a oneshot done) */
+    bool waiting_deps;       /* start requested; waits for its dependencies to be ready */
+    bool launching;          /* type = forking: pid is the launcher, not yet the daemon */
+    bool ready_timed_out;    /* killed because it did not become ready in time */
+    bool blocked;            /* a dependency went FATAL: it does not start */
+    bool awaiting_pidfile;   /* type = forking: the launcher is done, the pid file is not */
+    ev_tstamp pidfile_deadline;
+    char *status_text;       /* last STATUS= from sd_notify */
+    struct proc **deps, **dependents;
+    size_t ndeps, ndependents;
+    int depth;               /* longest depends_on chain below it: start and stop order */
+    ev_timer probe_timer;    /* retry of a readiness probe, or re-read of a pid file */
+    ev_io probe_io;          /* fd:N pipe, or a tcp connect in progress */
+    int probe_fd;
+    int probe_attempts;
+    /* health checks */
+    enum health health;
+    int health_failures;
+    bool health_running;     /* a check is in flight (health_timer is its timeout) */
+    ev_timer health_timer;
+    ev_io health_io;
+    int health_fd;
 };
 
 /* Called after every state change (control uses it to answer `start`/`wait`). */
@@ -60,9 +97,12 @@ struct supervisor {
     struct config *cfg;
     struct proc **procs; /* start order: priority, then file order */
     size_t nprocs;
-    struct proc **pid_buckets; /* pid -> proc, chained */
+    struct pid_entry **pid_buckets; /* pid -> entry, chained */
     size_t nbuckets;
     ev_child child_watcher;
+    char *notify_path; /* NOTIFY_SOCKET for ready = notify programs */
+    int notify_fd;
+    ev_io notify_watcher;
     bool console;        /* foreground: programs without a log file print to tend's stdout */
     int prefix_width;    /* console prefixes are padded to the longest process name */
     unsigned long orphans_reaped;
@@ -108,6 +148,9 @@ struct proc *supervisor_find(struct supervisor *sv, const char *name);
 void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_run,
                        struct strbuf *plan);
 
+/* Where the sd_notify socket goes (before the first start); set by up. */
+void supervisor_set_notify_path(struct supervisor *sv, const char *path);
+
 /* Requests for one process; they return at once, the outcome arrives as state changes.
  * proc_start returns -1 when the process is already running or starting. */
 int proc_start(struct proc *p);
@@ -116,5 +159,17 @@ void proc_restart(struct proc *p);
 /* Sends sig to the process (its group when stopasgroup); -1 with errno when not running. */
 int proc_signal(struct proc *p, int sig);
 bool proc_is_alive(const struct proc *p);
+
+/* ---- shared by supervise.c and ready.c (readiness probes and health checks) ---- */
+void pid_entry_add(struct supervisor *sv, struct pid_entry *e, pid_t pid);
+void pid_entry_remove(struct supervisor *sv, struct pid_entry *e);
+struct proc *supervisor_proc_by_pid(struct supervisor *sv, pid_t pid);
+void proc_set_state(struct proc *p, enum proc_state s);
+void proc_kill(struct proc *p, int sig, bool group);
+/* The process is up (survived startsecs, passed its readiness probe, or found its daemon). */
+void proc_became_ready(struct proc *p);
+/* Spawns a helper command (probe or health check) with std fds on /dev/null in its own
+ * process group; its exit arrives through the entry. */
+int proc_spawn_helper(struct proc *p, const struct strv *argv, struct pid_entry *e, char **err);
 
 #endif

@@ -297,6 +297,10 @@ int up_main(const char *config, int argc, char **argv)
     up.sv->on_state_arg = &up;
     up.sv->on_remove = up_remove_cb;
     up.sv->on_critical = up_critical_cb;
+    /* sd_notify datagrams arrive next to the control socket */
+    char *notify_path = xasprintf("%s.notify", socket_path);
+    supervisor_set_notify_path(up.sv, notify_path);
+    free(notify_path);
     struct control_hooks hooks = {.reload = up_reload, .down = up_down, .arg = &up};
     char *err = NULL;
     up.ctl = control_new(up.loop, up.sv, socket_path, up.sv->cfg->global.socket_mode, &hooks,
