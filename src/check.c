@@ -6,6 +6,73 @@
 #include <string.h>
 
 #include "json.h"
+#include "spawn.h"
+
+/* Reads a process's env_file into env for `tend check`. A file that cannot be read is only a
+ * warning here (the start fails later, and the file may exist only on the target machine):
+ * returns false after printing it. */
+static bool read_env_file(const struct proc_config *pc, struct strv *env)
+{
+    char *err = NULL;
+    strv_init(env);
+    if (spawn_read_env_file(pc->env_file, env, &err) == 0) {
+        return true;
+    }
+    fprintf(stderr, "%s:%d: warning: [program:%s] env_file: %s\n", pc->file, pc->line,
+            pc->program, err);
+    free(err);
+    strv_free(env);
+    return false;
+}
+
+/* The names of an env_file's variables as a comment, and with show_env their values: values
+ * are often secrets, so they are shown only on request. */
+static void print_ini_env_file(const struct proc_config *pc, FILE *out, bool show_env)
+{
+    struct strv env;
+    if (!read_env_file(pc, &env)) {
+        fprintf(out, "; env_file variables: (unreadable)\n");
+        return;
+    }
+    fprintf(out, "; env_file variables:");
+    for (size_t i = 0; i < env.n; i++) {
+        fprintf(out, "%s %.*s", i ? "," : "", (int)strcspn(env.v[i], "="), env.v[i]);
+    }
+    fprintf(out, "\n");
+    for (size_t i = 0; show_env && i < env.n; i++) {
+        fprintf(out, ";   %s\n", env.v[i]);
+    }
+    strv_free(&env);
+}
+
+static void json_env_file(struct json *j, const struct proc_config *pc, bool show_env)
+{
+    struct strv env;
+    bool ok = read_env_file(pc, &env);
+    json_key(j, "env_file_vars");
+    if (!ok) {
+        json_null(j);
+        return;
+    }
+    json_array_begin(j);
+    for (size_t i = 0; i < env.n; i++) {
+        json_string_n(j, env.v[i], strcspn(env.v[i], "="));
+    }
+    json_array_end(j);
+    if (show_env) {
+        json_key(j, "env_file_values");
+        json_object_begin(j);
+        for (size_t i = 0; i < env.n; i++) {
+            size_t klen = strcspn(env.v[i], "=");
+            char *k = xstrndup(env.v[i], klen);
+            json_key(j, k);
+            json_string(j, env.v[i] + klen + 1);
+            free(k);
+        }
+        json_object_end(j);
+    }
+    strv_free(&env);
+}
 
 static void print_ini_section(FILE *out, const struct option_def *table, size_t n,
                               const void *base)
@@ -26,7 +93,7 @@ static void print_ini_section(FILE *out, const struct option_def *table, size_t 
     }
 }
 
-void check_print_ini(const struct config *cfg, FILE *out)
+void check_print_ini(const struct config *cfg, FILE *out, bool show_env)
 {
     fprintf(out, "; effective configuration of %s\n", cfg->global.file);
     for (size_t i = 1; i < cfg->files.n; i++) {
@@ -64,6 +131,9 @@ void check_print_ini(const struct config *cfg, FILE *out)
             char *v = config_format_value(opt, pc);
             fprintf(out, "%s = %s\n", opt->name, v);
             free(v);
+        }
+        if (pc->env_file) {
+            print_ini_env_file(pc, out, show_env);
         }
     }
 }
@@ -111,7 +181,8 @@ static void json_option(struct json *j, const struct option_def *opt, const void
         json_string(j, *(char *const *)field);
         return;
     case OT_COMMAND:
-    case OT_LIST: {
+    case OT_LIST:
+    case OT_TARGETS: {
         const struct strv *sv = field;
         json_array_begin(j);
         for (size_t i = 0; i < sv->n; i++) {
@@ -165,7 +236,7 @@ static void json_option(struct json *j, const struct option_def *opt, const void
     free(v);
 }
 
-void check_print_json(const struct config *cfg, FILE *out)
+void check_print_json(const struct config *cfg, FILE *out, bool show_env)
 {
     struct strbuf sb;
     struct json j;
@@ -226,6 +297,9 @@ void check_print_json(const struct config *cfg, FILE *out)
             if (!(program_options[o].flags & OF_IGNORED)) {
                 json_option(&j, &program_options[o], pc);
             }
+        }
+        if (pc->env_file) {
+            json_env_file(&j, pc, show_env);
         }
         json_object_end(&j);
     }

@@ -117,7 +117,9 @@ int client_main(const char *config, int argc, char **argv)
         strbuf_adds(&req, "\t--color");
     }
     strbuf_addc(&req, '\n');
-    if (write_all(fd, req.buf, req.len) < 0) {
+    /* a refusal (permission denied) may close the connection before the request is written:
+     * the answer is still there to read */
+    if (write_all(fd, req.buf, req.len) < 0 && errno != EPIPE && errno != ECONNRESET) {
         fprintf(stderr, "tend: cannot talk to the supervisor at %s: %s\n", path, strerror(errno));
         strbuf_free(&req);
         close(fd);

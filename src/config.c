@@ -125,6 +125,7 @@ struct loader {
     char *peek; /* a physical line read ahead while looking for continuation lines */
     int peek_lineno;
     long current; /* index of the section being filled, -1 before the first header */
+    bool global_only; /* keep only [tend]-like sections and [include] */
     char *key;    /* the option the reader just assembled, consumed by the handler */
     char *value;
     int key_line;
@@ -225,6 +226,12 @@ static bool is_blank_or_comment(const char *l)
 
 static void loader_begin_section(struct loader *ld, const char *name, int line)
 {
+    /* a client looking for the socket needs only the global sections (and includes) */
+    if (ld->global_only && strcmp(name, "tend") != 0 && strcmp(name, "supervisord") != 0 &&
+        strcmp(name, "unix_http_server") != 0 && strcmp(name, "include") != 0) {
+        ld->current = -2;
+        return;
+    }
     ld->sections = xrealloc(ld->sections, (ld->nsections + 1) * sizeof(*ld->sections));
     struct raw_section *sec = &ld->sections[ld->nsections];
     memset(sec, 0, sizeof(*sec));
@@ -398,6 +405,32 @@ static char *absolute_path(const char *path)
     return xasprintf("%s/%s", cwd, path);
 }
 
+/* Like sshd's StrictModes: tend running as root refuses a configuration file (or include) that
+ * another user could have written, since it says what runs as root. False after an error. */
+static bool loader_file_trusted(struct loader *ld, const char *abs, int fd)
+{
+    struct stat st;
+    if (geteuid() != 0) {
+        return true;
+    }
+    struct strbuf sb;
+    strbuf_init(&sb);
+    if (fstat(fd, &st) < 0) {
+        strbuf_addf(&sb, "%s: refused: cannot check its mode: %s", abs, strerror(errno));
+    } else if (!(st.st_mode & 022) && st.st_uid == 0) {
+        strbuf_free(&sb);
+        return true;
+    } else if (st.st_mode & 022) {
+        strbuf_addf(&sb, "%s: refused: writable by others (mode %04o); fix with chmod go-w", abs,
+                    (unsigned)(st.st_mode & 07777));
+    } else {
+        strbuf_addf(&sb, "%s: refused: owned by uid %u, not root; fix with chown root", abs,
+                    (unsigned)st.st_uid);
+    }
+    diag_add(&ld->diag->errors, strbuf_detach(&sb));
+    return false;
+}
+
 static void loader_read_file(struct loader *ld, const char *path, const char *from_file,
                              int from_line);
 
@@ -496,6 +529,11 @@ static void loader_read_file(struct loader *ld, const char *path, const char *fr
         strbuf_init(&sb);
         strbuf_addf(&sb, "%s: cannot read configuration file: Is a directory", abs);
         diag_add(&ld->diag->errors, strbuf_detach(&sb));
+        fclose(fp);
+        free(abs);
+        return;
+    }
+    if (!loader_file_trusted(ld, abs, fileno(fp))) {
         fclose(fp);
         free(abs);
         return;
@@ -704,8 +742,32 @@ static int option_parse(const struct option_def *opt, const char *text, void *ba
             in->path = xstrdup(text + 5);
             return 0;
         }
-        *err = xasprintf("invalid value '%s' (use null or file:PATH)", text);
+        if (strcasecmp(text, "pipe") == 0) {
+            in->kind = STDIN_PIPE;
+            return 0;
+        }
+        *err = xasprintf("invalid value '%s' (use null, file:PATH or pipe)", text);
         return -1;
+    }
+    case OT_TARGETS: {
+        struct strv items;
+        value_split_list(text, &items);
+        strv_init(field);
+        for (size_t i = 0; i < items.n; i++) {
+            const char *it = items.v[i];
+            bool prog = strncasecmp(it, "program:", 8) == 0 && it[8];
+            bool file = strncasecmp(it, "file:", 5) == 0 && it[5];
+            if (!prog && !file) {
+                *err = xasprintf("invalid target '%s' (use program:NAME or file:PATH)", it);
+                strv_free(&items);
+                strv_free(field);
+                return -1;
+            }
+            char *norm = prog ? xasprintf("program:%s", it + 8) : xasprintf("file:%s", it + 5);
+            strv_push_owned(field, norm);
+        }
+        strv_free(&items);
+        return 0;
     }
     case OT_READY:
         return parse_probe(text, true, field, err);
@@ -773,6 +835,7 @@ static void option_free(const struct option_def *opt, void *base)
     case OT_COMMAND:
     case OT_ENVIRONMENT:
     case OT_LIST:
+    case OT_TARGETS:
         strv_free(field);
         break;
     case OT_STDIN:
@@ -820,8 +883,10 @@ static char *format_environment(const struct strv *env)
     strbuf_init(&sb);
     for (size_t i = 0; i < env->n; i++) {
         const char *eq = strchr(env->v[i], '=');
-        strbuf_addf(&sb, "%s%.*s=\"%s\"", i ? "," : "", (int)(eq - env->v[i]), env->v[i],
-                    eq + 1);
+        /* the syntax has no escapes: a value with a double quote in it gets single quotes */
+        char q = strchr(eq + 1, '"') ? '\'' : '"';
+        strbuf_addf(&sb, "%s%.*s=%c%s%c", i ? "," : "", (int)(eq - env->v[i]), env->v[i], q,
+                    eq + 1, q);
     }
     return strbuf_detach(&sb);
 }
@@ -870,7 +935,18 @@ char *config_format_value(const struct option_def *opt, const void *base)
     }
     case OT_STDIN: {
         const struct stdin_spec *in = field;
-        return in->kind == STDIN_FILE ? xasprintf("file:%s", in->path) : xstrdup("null");
+        return in->kind == STDIN_FILE   ? xasprintf("file:%s", in->path)
+               : in->kind == STDIN_PIPE ? xstrdup("pipe")
+                                        : xstrdup("null");
+    }
+    case OT_TARGETS: {
+        const struct strv *l = field;
+        struct strbuf sb;
+        strbuf_init(&sb);
+        for (size_t i = 0; i < l->n; i++) {
+            strbuf_addf(&sb, "%s%s", i ? ", " : "", l->v[i]);
+        }
+        return strbuf_detach(&sb);
     }
     case OT_READY:
     case OT_PROBE:
@@ -1280,6 +1356,16 @@ static bool find_cycle(struct loader *ld, struct config *cfg, const char *progra
             return true;
         }
     }
+    /* a pipeline is a dependency too: the writer needs its reader */
+    const struct strv *targets[] = {pc ? &pc->stdout : NULL, pc ? &pc->stderr : NULL};
+    for (size_t t = 0; t < 2 && pc; t++) {
+        for (size_t d = 0; d < targets[t]->n; d++) {
+            if (strncmp(targets[t]->v[d], "program:", 8) == 0 &&
+                find_cycle(ld, cfg, targets[t]->v[d] + 8, path, state_of, names)) {
+                return true;
+            }
+        }
+    }
     state_of[idx] = 2;
     free(path->v[--path->n]);
     path->v[path->n] = NULL;
@@ -1339,6 +1425,41 @@ static void validate(struct loader *ld, struct config *cfg)
                 loader_error(ld, pc->file, raw ? raw->line : pc->line,
                              "[program:%s] depends_on: a program cannot depend on itself",
                              pc->program);
+            }
+        }
+    }
+    /* stdout/stderr = program:NAME name programs whose stdin tend can feed */
+    for (size_t i = 0; i < cfg->nprocs; i++) {
+        const struct proc_config *pc = cfg->procs[i];
+        const struct raw_section *sec = find_program_section(ld, pc->program);
+        const char *opts[] = {"stdout", "stderr"};
+        const struct strv *lists[] = {&pc->stdout, &pc->stderr};
+        for (size_t t = 0; t < 2; t++) {
+            const struct raw_option *raw = sec ? section_get(sec, opts[t]) : NULL;
+            for (size_t d = 0; d < lists[t]->n; d++) {
+                const char *target = lists[t]->v[d];
+                if (strncmp(target, "program:", 8) != 0) {
+                    continue;
+                }
+                const struct proc_config *reader = NULL;
+                for (size_t k = 0; k < cfg->nprocs && !reader; k++) {
+                    if (strcmp(cfg->procs[k]->program, target + 8) == 0) {
+                        reader = cfg->procs[k];
+                    }
+                }
+                if (!reader) {
+                    loader_error(ld, pc->file, raw ? raw->line : pc->line,
+                                 "[program:%s] %s: no [program:%s]", pc->program, opts[t],
+                                 target + 8);
+                } else if (reader->stdin.kind == STDIN_FILE) {
+                    loader_error(ld, pc->file, raw ? raw->line : pc->line,
+                                 "[program:%s] %s: [program:%s] reads its stdin from a file",
+                                 pc->program, opts[t], target + 8);
+                } else if (strcmp(reader->program, pc->program) == 0) {
+                    loader_error(ld, pc->file, raw ? raw->line : pc->line,
+                                 "[program:%s] %s: a program cannot read its own output",
+                                 pc->program, opts[t]);
+                }
             }
         }
     }
@@ -1453,6 +1574,7 @@ static struct config *config_read(const char *path, struct diag *d, bool global_
     memset(&ld, 0, sizeof(ld));
     ld.diag = d;
     ld.current = -1;
+    ld.global_only = global_only;
     strv_init(&ld.files);
     strv_init(&ld.stack);
     loader_read_file(&ld, path, NULL, 0);

@@ -32,6 +32,7 @@ enum opt_type {
     OT_LOGLEVEL,    /* enum loglevel */
     OT_FLOAT,       /* double, bounded by min/max */
     OT_RLIMIT,      /* int64_t; RLIMIT_UNSET, RLIMIT_UNLIMITED or a value */
+    OT_TARGETS,     /* struct strv of "program:NAME" and "file:PATH" */
 };
 
 #define RLIMIT_UNSET (-1)
@@ -45,7 +46,7 @@ enum autorestart { AUTORESTART_FALSE, AUTORESTART_TRUE, AUTORESTART_UNEXPECTED }
 enum proc_type { PTYPE_SIMPLE, PTYPE_FORKING, PTYPE_ONESHOT };
 enum loglevel { LOG_CRIT, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
 
-enum stdin_kind { STDIN_NULL, STDIN_FILE };
+enum stdin_kind { STDIN_NULL, STDIN_FILE, STDIN_PIPE };
 struct stdin_spec {
     enum stdin_kind kind;
     char *path; /* STDIN_FILE */
@@ -81,6 +82,7 @@ struct probe {
 #define OPT_CTYPE_OT_LOGLEVEL enum loglevel
 #define OPT_CTYPE_OT_FLOAT double
 #define OPT_CTYPE_OT_RLIMIT int64_t
+#define OPT_CTYPE_OT_TARGETS struct strv
 
 /* One process instance of a [program:x] section (numprocs makes several). */
 struct proc_config {

@@ -86,6 +86,34 @@ static int hexval(char c)
     return -1;
 }
 
+void control_encode_bytes(struct strbuf *out, const char *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)buf[i];
+        if (b == '%' || b < 0x20 || b == 0x7f) {
+            strbuf_addf(out, "%%%02X", b);
+        } else {
+            strbuf_addc(out, (char)b);
+        }
+    }
+}
+
+char *control_decode_bytes(const char *s, size_t n, size_t *len)
+{
+    struct strbuf sb;
+    strbuf_init(&sb);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            strbuf_addc(&sb, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+            i += 2;
+        } else {
+            strbuf_addc(&sb, s[i]);
+        }
+    }
+    *len = sb.len;
+    return strbuf_detach(&sb);
+}
+
 char *control_decode_word(const char *s, size_t n)
 {
     struct strbuf sb;
@@ -371,6 +399,14 @@ static void status_json(struct json *j, const struct proc *p, double now)
     json_string(j, health_name(p->health));
     json_key(j, "status_text");
     json_string(j, p->status_text);
+    json_key(j, "stdin_bytes");
+    json_int(j, p->in ? (int64_t)p->in->bytes : 0);
+    json_key(j, "stdout_bytes");
+    json_int(j, p->out ? (int64_t)output_sink_bytes(p->out) : 0);
+    json_key(j, "stderr_bytes");
+    json_int(j, p->err ? (int64_t)output_sink_bytes(p->err) : 0);
+    json_key(j, "dropped_bytes");
+    json_int(j, p->in ? (int64_t)p->in->dropped : 0);
     char *info = proc_info(p);
     json_key(j, "description");
     json_string(j, info);
@@ -409,8 +445,16 @@ static void verb_status(struct client *c, char **args, size_t nargs, bool color)
             int len = (int)strlen(targets[i]->cfg->name);
             w = len > w ? len : w;
         }
-        strbuf_addf(&out, "%-*s  %-8s  %-7s  %-10s  %-8s  %s\n", w, "NAME", "STATE", "PID",
-                    "UPTIME", "RESTARTS", "INFO");
+        bool pipes = false;
+        for (size_t i = 0; i < n; i++) {
+            pipes |= targets[i]->in || targets[i]->nlinks;
+        }
+        strbuf_addf(&out, "%-*s  %-8s  %-7s  %-10s  %-8s  ", w, "NAME", "STATE", "PID", "UPTIME",
+                    "RESTARTS");
+        if (pipes) {
+            strbuf_addf(&out, "%-10s  %-10s  %-8s  ", "IN", "OUT", "DROPPED");
+        }
+        strbuf_adds(&out, "INFO\n");
         for (size_t i = 0; i < n; i++) {
             const struct proc *p = targets[i];
             struct strbuf up;
@@ -426,9 +470,17 @@ static void verb_status(struct client *c, char **args, size_t nargs, bool color)
             }
             char *info = proc_info(p);
             const char *on = color ? state_color(p->state) : "";
-            strbuf_addf(&out, "%-*s  %s%-8s%s  %-7s  %-10s  %-8u  %s\n", w, p->cfg->name, on,
-                        proc_state_name(p->state), *on ? "\033[0m" : "", pid, up.buf, p->restarts,
-                        info);
+            strbuf_addf(&out, "%-*s  %s%-8s%s  %-7s  %-10s  %-8u  ", w, p->cfg->name, on,
+                        proc_state_name(p->state), *on ? "\033[0m" : "", pid, up.buf,
+                        p->restarts);
+            if (pipes) {
+                unsigned long long in = p->in ? (unsigned long long)p->in->bytes : 0;
+                unsigned long long out_bytes =
+                    (p->out ? output_sink_bytes(p->out) : 0) + (p->err ? output_sink_bytes(p->err) : 0);
+                strbuf_addf(&out, "%-10llu  %-10llu  %-8llu  ", in, out_bytes,
+                            p->in ? (unsigned long long)p->in->dropped : 0ULL);
+            }
+            strbuf_addf(&out, "%s\n", info);
             free(info);
             strbuf_free(&up);
         }
@@ -829,6 +881,43 @@ static void verb_logs(struct client *c, char **args, size_t nargs)
     }
 }
 
+/* ---- send ---- */
+
+static void verb_send(struct client *c, char **args, size_t nargs, bool eof, bool raw)
+{
+    if (nargs < 1) {
+        client_error(c, 2, "send: usage: tend send [--eof] NAME [TEXT...|-]");
+        return;
+    }
+    struct proc *p = supervisor_find(c->ctl->sv, args[0]);
+    if (!p) {
+        client_error(c, 1, "no such process: %s", args[0]);
+        return;
+    }
+    struct strbuf data;
+    strbuf_init(&data);
+    if (raw && nargs == 2) {
+        size_t len;
+        char *bytes = control_decode_bytes(args[1], strlen(args[1]), &len);
+        strbuf_add(&data, bytes, len);
+        free(bytes);
+    } else if (nargs > 1) {
+        /* words are joined like echo joins them, with a newline at the end */
+        for (size_t i = 1; i < nargs; i++) {
+            strbuf_addf(&data, "%s%s", i > 1 ? " " : "", args[i]);
+        }
+        strbuf_addc(&data, '\n');
+    }
+    char *err = NULL;
+    if (proc_send(p, data.buf ? data.buf : "", data.len, eof, &err) < 0) {
+        client_error(c, 1, "%s", err);
+        free(err);
+    } else {
+        client_reply(c, 0, NULL, NULL);
+    }
+    strbuf_free(&data);
+}
+
 /* ---- dispatch ---- */
 
 static void verb_version(struct client *c)
@@ -847,7 +936,7 @@ static void client_dispatch(struct client *c, char **words, size_t nwords)
     /* flags every verb may carry */
     char **args = xcalloc(nwords + 1, sizeof(char *));
     size_t nargs = 0;
-    bool color = false, no_wait = false, dry_run = false;
+    bool color = false, no_wait = false, dry_run = false, eof = false, raw = false;
     for (size_t i = 1; i < nwords; i++) {
         if (strcmp(words[i], "--json") == 0) {
             c->json = true;
@@ -857,6 +946,10 @@ static void client_dispatch(struct client *c, char **words, size_t nwords)
             no_wait = true;
         } else if (strcmp(words[i], "--dry-run") == 0) {
             dry_run = true;
+        } else if (strcmp(words[i], "--eof") == 0) {
+            eof = true;
+        } else if (strcmp(words[i], "--raw") == 0) {
+            raw = true;
         } else {
             args[nargs++] = words[i];
         }
@@ -876,6 +969,8 @@ static void client_dispatch(struct client *c, char **words, size_t nwords)
         verb_logs(c, args, nargs);
     } else if (strcmp(verb, "version") == 0) {
         verb_version(c);
+    } else if (strcmp(verb, "send") == 0) {
+        verb_send(c, args, nargs, eof, raw);
     } else if (strcmp(verb, "reload") == 0 && ctl->hooks.reload) {
         struct strbuf out, err;
         strbuf_init(&out);

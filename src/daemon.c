@@ -204,7 +204,7 @@ int pidfile_acquire(const char *path, struct pidfile **out, pid_t *holder, char 
     if (*holder != 0) {
         return 1;
     }
-    mkdir_parents(path, 0755);
+    mkdir_parents(path, 0700);
     char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {

@@ -9,6 +9,8 @@
 
 #include "util.h"
 
+#define EXPAND_MAX_WIDTH 4096
+
 /* Looks a name up; ENV_X comes from the environment, "NAME:-fallback" applies the fallback
  * when the variable is unset or empty. Returns NULL when undefined. */
 static const char *expand_lookup(const char *name, expand_lookup_fn lookup, void *ctx)
@@ -60,12 +62,16 @@ int expand_string(const char *s, expand_lookup_fn lookup, void *ctx, char **out,
         while (*q && strchr("-+ #0", *q)) {
             q++;
         }
+        /* width and precision are bounded: "%(x)2147483640s" must not ask for 2 GB */
+        long width = 0, precision = 0;
         while (*q >= '0' && *q <= '9') {
+            width = width > EXPAND_MAX_WIDTH ? width : width * 10 + (*q - '0');
             q++;
         }
         if (*q == '.') {
             q++;
             while (*q >= '0' && *q <= '9') {
+                precision = precision > EXPAND_MAX_WIDTH ? precision : precision * 10 + (*q - '0');
                 q++;
             }
         }
@@ -73,6 +79,12 @@ int expand_string(const char *s, expand_lookup_fn lookup, void *ctx, char **out,
         if (!conv || !strchr("srdiuxXo", conv)) {
             *err = xasprintf("bad format '%%(%s)%.*s' (use s or d)", name,
                              conv ? (int)(q - spec + 1) : (int)(q - spec), spec);
+            free(name);
+            goto fail;
+        }
+        if (width > EXPAND_MAX_WIDTH || precision > EXPAND_MAX_WIDTH) {
+            *err = xasprintf("bad format '%%(%s)%.*s' (width and precision are at most %d)", name,
+                             (int)(q - spec + 1), spec, EXPAND_MAX_WIDTH);
             free(name);
             goto fail;
         }

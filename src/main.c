@@ -8,6 +8,8 @@
 #include "check.h"
 #include "client.h"
 #include "config.h"
+#include "control.h"
+#include "export.h"
 #include "run.h"
 #include "up.h"
 #include "util.h"
@@ -35,10 +37,12 @@ static int verb_version(struct cli *cli, int argc, char **argv);
 static int verb_help(struct cli *cli, int argc, char **argv);
 static int verb_run(struct cli *cli, int argc, char **argv);
 static int verb_up(struct cli *cli, int argc, char **argv);
+static int verb_export(struct cli *cli, int argc, char **argv);
 static int verb_client(struct cli *cli, int argc, char **argv);
+static int verb_send(struct cli *cli, int argc, char **argv);
 
 static const struct verb verbs[] = {
-    {"check", "check [--json]",
+    {"check", "check [--json] [--show-env]",
      "validate the configuration and print its effective form; start nothing", verb_check, NULL, 0, 0},
     {"up", "up [-d]", "run the supervisor (in the foreground, or as a daemon with -d)", verb_up, NULL, 0, 0},
     {"run", "run [OPTIONS] -- CMD [ARG...]",
@@ -67,6 +71,11 @@ static const struct verb verbs[] = {
      "--dry-run", 0, 0},
     {"down", "down", "stop every process and the supervisor; return when it has exited",
      verb_client, "", 0, 0},
+    {"export", "export systemd [-o DIR]", "write a systemd unit for each process", verb_export,
+     NULL, 0, 0},
+    {"send", "send [--eof] NAME [TEXT...|-]",
+     "write TEXT (or tend's own stdin, with -) to a program's stdin; --eof closes it",
+     verb_send, "--eof", 1, -1},
     {"version", "version", "print tend's version", verb_version, NULL, 0, 0},
     {"help", "help", "print this help", verb_help, NULL, 0, 0},
 };
@@ -131,10 +140,12 @@ static struct config *cli_load_config(struct cli *cli)
 
 static int verb_check(struct cli *cli, int argc, char **argv)
 {
-    bool json = false;
+    bool json = false, show_env = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--show-env") == 0) {
+            show_env = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             const struct verb *v = verb_find("check");
             printf("usage: tend [-c FILE] %s\n%s\n", v->synopsis, v->summary);
@@ -148,9 +159,9 @@ static int verb_check(struct cli *cli, int argc, char **argv)
         return EXIT_CONFIG;
     }
     if (json) {
-        check_print_json(cfg, stdout);
+        check_print_json(cfg, stdout, show_env);
     } else {
-        check_print_ini(cfg, stdout);
+        check_print_ini(cfg, stdout, show_env);
     }
     config_free(cfg);
     return fflush(stdout) == 0 ? 0 : 125;
@@ -159,6 +170,11 @@ static int verb_check(struct cli *cli, int argc, char **argv)
 static int verb_up(struct cli *cli, int argc, char **argv)
 {
     return up_main(cli->config, argc, argv);
+}
+
+static int verb_export(struct cli *cli, int argc, char **argv)
+{
+    return export_main(cli->config, argc, argv);
 }
 
 static int verb_run(struct cli *cli, int argc, char **argv)
@@ -214,6 +230,48 @@ static int verb_client(struct cli *cli, int argc, char **argv)
         return EXIT_USAGE;
     }
     return client_main(cli->config, argc, argv);
+}
+
+/* `tend send NAME -` copies tend's own stdin in chunks, each one request; the rest of the
+ * forms are a single request. */
+static int verb_send(struct cli *cli, int argc, char **argv)
+{
+    bool from_stdin = argc >= 2 && strcmp(argv[argc - 1], "-") == 0;
+    if (!from_stdin) {
+        return verb_client(cli, argc, argv);
+    }
+    const char *name = NULL;
+    bool eof = false;
+    for (int i = 1; i < argc - 1; i++) {
+        if (strcmp(argv[i], "--eof") == 0) {
+            eof = true;
+        } else if (!name && argv[i][0] != '-') {
+            name = argv[i];
+        } else {
+            return verb_usage_error(verb_find("send"), "unexpected argument", argv[i]);
+        }
+    }
+    if (!name) {
+        return verb_usage_error(verb_find("send"), "missing", "NAME");
+    }
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
+        struct strbuf word;
+        strbuf_init(&word);
+        control_encode_bytes(&word, buf, n);
+        char *req[] = {(char *)"send", (char *)"--raw", (char *)name, word.buf, NULL};
+        int rc = client_main(cli->config, 4, req);
+        strbuf_free(&word);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (eof) {
+        char *req[] = {(char *)"send", (char *)"--eof", (char *)name, NULL};
+        return client_main(cli->config, 3, req);
+    }
+    return 0;
 }
 
 static int verb_version(struct cli *cli, int argc, char **argv)

@@ -90,6 +90,9 @@ run_help(void)
            "      --keep-going         start the other jobs after a failure\n"
            "      --json               print a JSON array of the jobs' results on stdout\n"
            "\n"
+           "stdout = program:NAME in the file makes a pipeline: its stages start together, count\n"
+           "as one job for -j, and each reports its own status (pipefail).\n"
+           "\n"
            "Exit status: the command's; 128+N when killed by signal N; 124 timed out;\n"
            "125 tend failed; 126 not executable; 127 not found; 2 usage; 78 bad config.\n"
            "With -c: 0 when every job succeeded, 1 otherwise.\n");
@@ -361,13 +364,17 @@ run_write_all(int fd, const char *buf, size_t len)
 }
 
 /* A pipe with both ends close-on-exec and tend's end non-blocking (the child's end stays
- * blocking: ordinary programs do not expect EAGAIN). tends_end is 0 (read) or 1 (write). */
+ * blocking: ordinary programs do not expect EAGAIN). tends_end is 0 (read) or 1 (write), or
+ * -1 for a pipe between two children (both ends blocking). */
 static int
 run_pipe(int fds[2], int tends_end)
 {
     if (pipe2(fds, O_CLOEXEC) < 0) {
         fds[0] = fds[1] = -1;
         return -1;
+    }
+    if (tends_end < 0) {
+        return 0;
     }
     int flags = fcntl(fds[tends_end], F_GETFL);
     fcntl(fds[tends_end], F_SETFL, flags | O_NONBLOCK);
@@ -406,6 +413,7 @@ enum run_sink {
     RUN_SINK_FD,      /* write through to out_fd as it arrives */
     RUN_SINK_CAPTURE, /* keep in data */
     RUN_SINK_LINES,   /* whole lines to out_fd, each behind prefix */
+    RUN_SINK_HOOK,    /* handed to hook as it arrives; hook(s, NULL, 0) once at EOF */
 };
 
 struct run_stream {
@@ -418,6 +426,8 @@ struct run_stream {
     const char *prefix;
     struct strbuf data; /* everything (capture) or the partial last line (lines) */
     int64_t bytes;
+    void (*hook)(struct run_stream *s, const char *p, size_t n); /* RUN_SINK_HOOK */
+    bool paused; /* the hook's receivers are full: not read for now, so the writer blocks */
 };
 
 struct run_child {
@@ -520,8 +530,11 @@ run_stream_close(struct run_stream *s)
     }
     ev_io_stop(s->child->r->loop, &s->io);
     run_close(&s->fd);
+    s->paused = false;
     if (s->sink == RUN_SINK_LINES) {
         run_stream_lines(s, "", 0, true);
+    } else if (s->sink == RUN_SINK_HOOK) {
+        s->hook(s, NULL, 0);
     }
 }
 
@@ -548,6 +561,9 @@ run_stream_cb(struct ev_loop *loop, ev_io *w, int revents)
         break;
     case RUN_SINK_LINES:
         run_stream_lines(s, r->buf, (size_t)n, false);
+        break;
+    case RUN_SINK_HOOK:
+        s->hook(s, r->buf, (size_t)n);
         break;
     case RUN_SINK_FD:
         if (s->discard) {
@@ -596,10 +612,16 @@ run_stream_start(struct run_stream *s, int fd)
 static void
 run_drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    (void)loop;
     (void)revents;
     /* something that left the process group still holds a pipe: stop waiting for it */
     struct run_child *c = (struct run_child *)((char *)w - offsetof(struct run_child, drain));
+    if ((c->out.fd >= 0 && c->out.paused) || (c->err.fd >= 0 && c->err.paused)) {
+        /* what is left in the pipe waits for a slow reader downstream, not for a stray
+         * process: the reader decides (it reads, or it exits and the stream closes) */
+        ev_timer_set(&c->drain, RUN_DRAIN_SECONDS, 0.);
+        ev_timer_start(loop, &c->drain);
+        return;
+    }
     run_stream_close(&c->out);
     run_stream_close(&c->err);
     run_child_check_done(c);
@@ -651,14 +673,17 @@ run_child_signal(struct run_child *c, int sig, bool group)
 }
 
 /* Creates the output pipes, fills map[] for fds 1 and 2, spawns and starts reading. req's
- * map[0] (stdin) is the caller's. On failure e says why, and nothing is left open. */
+ * map[0] (stdin) is the caller's. out_to / err_to >= 0 give the child that fd (the caller's,
+ * left open) as its stdout / stderr instead of a pipe tend reads; with redirect_stderr fd 2 is
+ * whatever fd 1 is. On failure e says why, and nothing is left open. */
 static int
-run_child_spawn(struct run_child *c, struct spawn_request *req, bool redirect_stderr,
-                struct spawn_error *e)
+run_child_spawn(struct run_child *c, struct spawn_request *req, bool redirect_stderr, int out_to,
+                int err_to, struct spawn_error *e)
 {
     struct runner *r = c->r;
     int out[2] = {-1, -1}, err[2] = {-1, -1};
-    if (run_pipe(out, 0) < 0 || (!redirect_stderr && run_pipe(err, 0) < 0)) {
+    if ((out_to < 0 && run_pipe(out, 0) < 0) ||
+        (!redirect_stderr && err_to < 0 && run_pipe(err, 0) < 0)) {
         e->step = "create pipes for";
         e->err = errno;
         e->what = xstrdup(req->argv[0]);
@@ -666,9 +691,10 @@ run_child_spawn(struct run_child *c, struct spawn_request *req, bool redirect_st
         run_close(&out[1]);
         return -1;
     }
-    req->map[req->nmap].src = out[1];
+    int fd1 = out_to >= 0 ? out_to : out[1];
+    req->map[req->nmap].src = fd1;
     req->map[req->nmap++].target = 1;
-    req->map[req->nmap].src = redirect_stderr ? out[1] : err[1];
+    req->map[req->nmap].src = redirect_stderr ? fd1 : err_to >= 0 ? err_to : err[1];
     req->map[req->nmap++].target = 2;
     req->new_process_group = true;
     c->started = run_now();
@@ -682,7 +708,9 @@ run_child_spawn(struct run_child *c, struct spawn_request *req, bool redirect_st
         return -1;
     }
     c->running = true;
-    run_stream_start(&c->out, out[0]);
+    if (out[0] >= 0) {
+        run_stream_start(&c->out, out[0]);
+    }
     if (err[0] >= 0) {
         run_stream_start(&c->err, err[0]);
     }
@@ -1221,7 +1249,7 @@ single_run(struct run_single *s)
     }
 
     struct spawn_error se;
-    int rc = run_child_spawn(c, &req, false, &se);
+    int rc = run_child_spawn(c, &req, false, -1, -1, &se);
     run_close(&in_pipe[0]);
     if (rc < 0) {
         run_close(&in_pipe[1]);
@@ -1332,6 +1360,26 @@ enum job_state { JOB_WAITING, JOB_RUNNING, JOB_OK, JOB_FAILED, JOB_SKIPPED };
 static const char *const job_state_names[] = {"waiting", "running", "ok", "failed", "skipped"};
 
 struct batch;
+struct batch_job;
+
+/* Where one output stream of a job goes (stdout = / stderr = in the file). */
+enum route_kind {
+    ROUTE_PREFIX, /* no target: to tend's output, each line behind the job's name */
+    ROUTE_DIRECT, /* one target: the child's fd is the file, or the reader's stdin pipe
+                   * (shared by all its writers: no copying, unless another stream into the
+                   * same reader needs it) */
+    ROUTE_COPY,   /* several targets, or a reader tend writes into: tend copies to every
+                   * reader and file (fan-out, tee) */
+};
+
+struct batch_route {
+    enum route_kind kind;
+    struct batch_job **readers; /* the jobs whose stdin it feeds (program:NAME, every process) */
+    size_t nreaders;
+    const char **files; /* file:PATH targets (the config's strings) */
+    int *file_fds;      /* the batch's open files; -1 after a write error */
+    size_t nfiles;
+};
 
 struct batch_job {
     struct batch *b;
@@ -1342,6 +1390,34 @@ struct batch_job {
     char *detail; /* "exited with status 1", "dependency build failed", ... */
     char *error;  /* why it could not start */
     bool ran;
+    size_t unit;                 /* its pipeline, in b->units */
+    bool visited;                /* while its pipeline starts: readers before writers */
+    struct batch_route route[2]; /* stdout, stderr (with redirect_stderr: all in [0]) */
+    /* stdin, when other jobs' streams feed it */
+    bool reader;
+    bool in_copied; /* some stream into it has several targets: tend writes all of them */
+    int in_rd;      /* the child's end, until it is spawned */
+    int in_wr;      /* shared by the writers (direct), or tend's own (copied, non-blocking) */
+    size_t in_open; /* copied streams into it that have not reached EOF */
+    struct strbuf in_pending; /* copied bytes the pipe had no room for, from in_off on */
+    size_t in_off;
+    ev_io in_io;
+};
+
+/* The unit of scheduling: a pipeline (the jobs connected by program: targets, whichever the
+ * direction), or one job alone. */
+enum unit_state { UNIT_WAITING, UNIT_RUNNING, UNIT_DONE };
+
+struct batch_unit {
+    size_t *members; /* indexes in b->jobs, in start order */
+    size_t n;
+    enum unit_state state;
+    size_t live; /* members spawned and not done */
+};
+
+struct batch_file {
+    char *path;
+    int fd;
 };
 
 struct batch {
@@ -1350,16 +1426,37 @@ struct batch {
     struct config *cfg;
     struct batch_job *jobs; /* the selected processes, in start order */
     size_t njobs;
+    struct batch_unit *units; /* in the order of their first member */
+    size_t nunits;
+    struct batch_file *files; /* file: targets, each opened (and truncated) once */
+    size_t nfiles;
     long max_running;
-    size_t running;
-    bool stopping; /* after a failure or a signal: no new job starts */
+    size_t running; /* units, not jobs: see batch_schedule */
+    bool stopping;  /* after a failure or a signal: no new job starts */
     int interrupted;
 };
 
 static void batch_schedule(struct batch *b);
 
+/* Whether pc's stdout or stderr names program:PROGRAM. */
+static bool
+batch_feeds(const struct proc_config *pc, const char *program)
+{
+    const struct strv *lists[] = {&pc->stdout, &pc->stderr};
+    for (size_t t = 0; t < ARRAY_SIZE(lists); t++) {
+        for (size_t k = 0; k < lists[t]->n; k++) {
+            const char *x = lists[t]->v[k];
+            if (strncmp(x, "program:", 8) == 0 && strcmp(x + 8, program) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 /* Selects by process name, program name, group name, GROUP:* or GROUP:NAME, then pulls in
- * every process of the programs the selected ones depend on. */
+ * every process of the programs the selected ones depend on, and the whole pipeline of every
+ * selected stage: its readers and its writers. */
 static int
 batch_select(const struct config *cfg, const struct run_opts *o, bool *sel)
 {
@@ -1398,12 +1495,19 @@ batch_select(const struct config *cfg, const struct run_opts *o, bool *sel)
             if (!sel[i]) {
                 continue;
             }
-            const struct strv *deps = &cfg->procs[i]->depends_on;
-            for (size_t d = 0; d < deps->n; d++) {
-                for (size_t k = 0; k < cfg->nprocs; k++) {
-                    if (!sel[k] && strcmp(cfg->procs[k]->program, deps->v[d]) == 0) {
-                        sel[k] = changed = true;
-                    }
+            const struct proc_config *pc = cfg->procs[i];
+            const struct strv *deps = &pc->depends_on;
+            for (size_t k = 0; k < cfg->nprocs; k++) {
+                const struct proc_config *other = cfg->procs[k];
+                if (sel[k]) {
+                    continue;
+                }
+                bool pull = batch_feeds(pc, other->program) || batch_feeds(other, pc->program);
+                for (size_t d = 0; d < deps->n && !pull; d++) {
+                    pull = strcmp(other->program, deps->v[d]) == 0;
+                }
+                if (pull) {
+                    sel[k] = changed = true;
                 }
             }
         }
@@ -1434,6 +1538,309 @@ batch_deps_state(struct batch *b, const struct batch_job *j, const char **culpri
         }
     }
     return st;
+}
+
+/* The same for a whole pipeline: it starts when the dependencies of all its stages allow. */
+static enum job_state
+batch_unit_deps_state(struct batch *b, const struct batch_unit *u, const char **culprit)
+{
+    enum job_state st = JOB_OK;
+    for (size_t m = 0; m < u->n; m++) {
+        enum job_state s = batch_deps_state(b, &b->jobs[u->members[m]], culprit);
+        if (s == JOB_FAILED) {
+            return JOB_FAILED;
+        }
+        if (s == JOB_WAITING) {
+            st = JOB_WAITING;
+        }
+    }
+    return st;
+}
+
+/* ---- pipelines: stdout / stderr = program:NAME, file:PATH ---- */
+
+static void
+batch_route_add(struct batch *b, struct batch_route *rt, const struct strv *targets)
+{
+    for (size_t k = 0; k < targets->n; k++) {
+        const char *x = targets->v[k];
+        if (strncmp(x, "file:", 5) == 0) {
+            bool dup = false;
+            for (size_t f = 0; f < rt->nfiles && !dup; f++) {
+                dup = strcmp(rt->files[f], x + 5) == 0;
+            }
+            if (!dup) {
+                rt->files = xrealloc(rt->files, (rt->nfiles + 1) * sizeof(*rt->files));
+                rt->files[rt->nfiles++] = x + 5;
+            }
+            continue;
+        }
+        if (strncmp(x, "program:", 8) != 0) {
+            continue;
+        }
+        for (size_t i = 0; i < b->njobs; i++) {
+            struct batch_job *r = &b->jobs[i];
+            bool dup = strcmp(r->pc->program, x + 8) != 0;
+            for (size_t n = 0; n < rt->nreaders && !dup; n++) {
+                dup = rt->readers[n] == r;
+            }
+            if (!dup) {
+                rt->readers = xrealloc(rt->readers, (rt->nreaders + 1) * sizeof(*rt->readers));
+                rt->readers[rt->nreaders++] = r;
+            }
+        }
+    }
+}
+
+static size_t
+batch_root(size_t *parent, size_t i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
+/* Resolves every job's targets into routes, decides which stdin pipes the writers can share
+ * (kernel to kernel, nothing copied) and which tend must copy into, and groups the jobs into
+ * pipelines (units). As with `tend up`, redirect_stderr merges stderr into stdout, and the
+ * merged stream goes to the targets of both. */
+static void
+batch_wire(struct batch *b)
+{
+    for (size_t i = 0; i < b->njobs; i++) {
+        struct batch_job *j = &b->jobs[i];
+        batch_route_add(b, &j->route[0], &j->pc->stdout);
+        batch_route_add(b, &j->route[j->pc->redirect_stderr ? 0 : 1], &j->pc->stderr);
+        for (size_t t = 0; t < 2; t++) {
+            struct batch_route *rt = &j->route[t];
+            for (size_t k = 0; k < rt->nreaders; k++) {
+                rt->readers[k]->reader = true;
+                rt->readers[k]->in_copied |= rt->nreaders + rt->nfiles > 1;
+            }
+        }
+    }
+    size_t *parent = xcalloc(b->njobs, sizeof(*parent));
+    for (size_t i = 0; i < b->njobs; i++) {
+        parent[i] = i;
+    }
+    for (size_t i = 0; i < b->njobs; i++) {
+        struct batch_job *j = &b->jobs[i];
+        for (size_t t = 0; t < 2; t++) {
+            struct batch_route *rt = &j->route[t];
+            if (rt->nreaders + rt->nfiles == 0) {
+                rt->kind = ROUTE_PREFIX;
+            } else if (rt->nreaders + rt->nfiles == 1 &&
+                       (rt->nfiles == 1 || !rt->readers[0]->in_copied)) {
+                rt->kind = ROUTE_DIRECT;
+            } else {
+                rt->kind = ROUTE_COPY;
+            }
+            rt->file_fds = xcalloc(rt->nfiles ? rt->nfiles : 1, sizeof(int));
+            for (size_t f = 0; f < rt->nfiles; f++) {
+                rt->file_fds[f] = -1;
+            }
+            for (size_t k = 0; k < rt->nreaders; k++) {
+                size_t a = batch_root(parent, i);
+                size_t z = batch_root(parent, (size_t)(rt->readers[k] - b->jobs));
+                parent[a > z ? a : z] = a < z ? a : z;
+            }
+        }
+    }
+    /* units in the order of their first member, members in job (priority) order */
+    size_t *unit_of_root = xcalloc(b->njobs, sizeof(*unit_of_root));
+    b->units = xcalloc(b->njobs ? b->njobs : 1, sizeof(*b->units));
+    for (size_t i = 0; i < b->njobs; i++) {
+        size_t root = batch_root(parent, i);
+        if (root == i) {
+            unit_of_root[root] = b->nunits++;
+        }
+        struct batch_unit *u = &b->units[unit_of_root[root]];
+        u->members = xrealloc(u->members, (u->n + 1) * sizeof(*u->members));
+        u->members[u->n++] = i;
+        b->jobs[i].unit = unit_of_root[root];
+    }
+    free(unit_of_root);
+    free(parent);
+}
+
+/* A file: target, opened (and truncated) the first time a job needs it and shared from then
+ * on, so stdout and stderr, or several jobs, writing to one file do not overwrite each other. */
+static int
+batch_file_open(struct batch *b, const char *path, char **err)
+{
+    for (size_t i = 0; i < b->nfiles; i++) {
+        if (strcmp(b->files[i].path, path) == 0) {
+            return b->files[i].fd;
+        }
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        *err = xasprintf("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    b->files = xrealloc(b->files, (b->nfiles + 1) * sizeof(*b->files));
+    b->files[b->nfiles].path = xstrdup(path);
+    b->files[b->nfiles++].fd = fd;
+    return fd;
+}
+
+static size_t
+batch_in_queued(const struct batch_job *r)
+{
+    return r->in_pending.len - r->in_off;
+}
+
+/* The reader stopped reading (EPIPE), or never started: what was for it is dropped. */
+static void
+batch_in_gone(struct batch_job *r)
+{
+    ev_io_stop(r->b->r.loop, &r->in_io);
+    run_close(&r->in_wr);
+    strbuf_reset(&r->in_pending);
+    r->in_off = 0;
+}
+
+/* A copied stdin reaches EOF once every stream into it ended and tend wrote all it had. */
+static void
+batch_in_maybe_close(struct batch_job *r)
+{
+    if (r->in_wr >= 0 && r->in_open == 0 && batch_in_queued(r) == 0) {
+        ev_io_stop(r->b->r.loop, &r->in_io);
+        run_close(&r->in_wr);
+    }
+}
+
+/* After a reader drained its queue or went away: a copying stream all of whose readers are
+ * gone is closed, so its writer gets SIGPIPE / EPIPE on its next write, as `tee` in a shell
+ * pipeline would give it (a file: target beside them does not keep it alive); a paused one
+ * whose readers have room again is read again. */
+static void
+batch_wake(struct batch *b, const struct batch_unit *u)
+{
+    for (size_t m = 0; m < u->n; m++) {
+        struct batch_job *j = &b->jobs[u->members[m]];
+        for (size_t t = 0; t < 2; t++) {
+            struct batch_route *rt = &j->route[t];
+            struct run_stream *s = t == 0 ? &j->child.out : &j->child.err;
+            if (rt->kind != ROUTE_COPY || s->fd < 0) {
+                continue;
+            }
+            /* while s is open every reader's in_open counts it: a closed in_wr means gone */
+            bool all_gone = rt->nreaders > 0, blocked = false;
+            for (size_t k = 0; k < rt->nreaders; k++) {
+                if (rt->readers[k]->in_wr >= 0) {
+                    all_gone = false;
+                    blocked = blocked || batch_in_queued(rt->readers[k]) > 0;
+                }
+            }
+            if (all_gone) {
+                run_stream_close(s);
+                run_child_check_done(&j->child);
+            } else if (s->paused && !blocked) {
+                s->paused = false;
+                ev_io_start(b->r.loop, &s->io);
+            }
+        }
+    }
+}
+
+/* Writes what the pipe takes now and queues the rest. -1 when the reader is gone. */
+static int
+batch_in_push(struct batch_job *r, const char *p, size_t n)
+{
+    while (n > 0 && batch_in_queued(r) == 0) {
+        ssize_t w = write(r->in_wr, p, n);
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+        } else if (w < 0 && errno == EINTR) {
+            continue;
+        } else if (w < 0 && errno != EAGAIN) {
+            batch_in_gone(r);
+            return -1;
+        } else {
+            break;
+        }
+    }
+    if (n > 0) {
+        strbuf_add(&r->in_pending, p, n);
+        ev_io_start(r->b->r.loop, &r->in_io);
+    }
+    return 0;
+}
+
+static void
+batch_in_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct batch_job *r = w->data;
+    while (batch_in_queued(r) > 0) {
+        ssize_t n = write(r->in_wr, r->in_pending.buf + r->in_off, batch_in_queued(r));
+        if (n > 0) {
+            r->in_off += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno != EAGAIN) {
+            batch_in_gone(r);
+            batch_wake(r->b, &r->b->units[r->unit]);
+            return;
+        } else {
+            return; /* no room yet: the watcher stays */
+        }
+    }
+    strbuf_reset(&r->in_pending);
+    r->in_off = 0;
+    ev_io_stop(r->b->r.loop, &r->in_io);
+    batch_in_maybe_close(r);
+    batch_wake(r->b, &r->b->units[r->unit]);
+}
+
+/* RUN_SINK_HOOK of a ROUTE_COPY stream: every file gets the bytes at once, every reader as
+ * its pipe takes them. While a reader has bytes queued the stream is not read, so the writer
+ * blocks on its full pipe: the slowest reader sets the pace, and tend holds at most one read
+ * per reader. */
+static void
+batch_tee(struct run_stream *s, const char *p, size_t n)
+{
+    struct batch_job *j = s->child->owner;
+    struct batch *b = j->b;
+    struct batch_route *rt = &j->route[s == &j->child.out ? 0 : 1];
+    if (!p) {
+        for (size_t k = 0; k < rt->nreaders; k++) {
+            rt->readers[k]->in_open--;
+            batch_in_maybe_close(rt->readers[k]);
+        }
+        return;
+    }
+    for (size_t f = 0; f < rt->nfiles; f++) {
+        if (rt->file_fds[f] >= 0 && run_write_all(rt->file_fds[f], p, n) < 0) {
+            fprintf(stderr, "tend: %s: cannot write to %s: %s\n", j->pc->name, rt->files[f],
+                    strerror(errno));
+            rt->file_fds[f] = -1;
+        }
+    }
+    bool gone = false, blocked = false;
+    for (size_t k = 0; k < rt->nreaders; k++) {
+        struct batch_job *r = rt->readers[k];
+        if (r->in_wr < 0) {
+            continue;
+        }
+        if (batch_in_push(r, p, n) < 0) {
+            gone = true;
+        } else if (batch_in_queued(r) > 0) {
+            blocked = true;
+        }
+    }
+    if (blocked) {
+        ev_io_stop(b->r.loop, &s->io);
+        s->paused = true;
+    }
+    if (gone) {
+        batch_wake(b, &b->units[j->unit]);
+    }
 }
 
 /* The environment as `tend up` builds it: tend's, [tend] environment, the account's, the
@@ -1492,13 +1899,38 @@ batch_on_done(struct run_child *c)
 {
     struct batch_job *j = c->owner;
     struct batch *b = j->b;
+    struct batch_unit *u = &b->units[j->unit];
     struct exit_info x = exit_decode(c->status);
     free(j->detail);
     j->detail = exit_describe(&x);
-    b->running--;
+    if (--u->live == 0) {
+        u->state = UNIT_DONE;
+        b->running--;
+    }
     bool ok = x.code >= 0 && exitcodes_has(&j->pc->exitcodes, x.code);
     batch_job_finished(j, ok ? JOB_OK : JOB_FAILED);
     batch_schedule(b);
+}
+
+static void
+batch_fail(struct batch_job *j, char *err)
+{
+    fprintf(stderr, "tend: %s: %s\n", j->pc->name, err);
+    free(j->error);
+    free(j->detail);
+    j->error = err;
+    j->detail = xstrdup(err);
+    batch_job_finished(j, JOB_FAILED);
+}
+
+/* The fd a ROUTE_DIRECT stream hands the child, or -1 for a pipe tend reads. */
+static int
+batch_route_fd(const struct batch_route *rt)
+{
+    if (rt->kind != ROUTE_DIRECT) {
+        return -1;
+    }
+    return rt->nreaders ? rt->readers[0]->in_wr : rt->file_fds[0];
 }
 
 static void
@@ -1523,11 +1955,20 @@ batch_start(struct batch_job *j)
         goto fail;
     }
     have_env = true;
-    if (pc->stdin.kind == STDIN_FILE) {
+    if (!j->reader && pc->stdin.kind == STDIN_FILE) {
         in = open(pc->stdin.path, O_RDONLY | O_CLOEXEC);
         if (in < 0) {
             err = xasprintf("cannot open stdin file %s: %s", pc->stdin.path, strerror(errno));
             goto fail;
+        }
+    }
+    for (size_t t = 0; t < 2; t++) {
+        struct batch_route *rt = &j->route[t];
+        for (size_t f = 0; f < rt->nfiles; f++) {
+            rt->file_fds[f] = batch_file_open(b, rt->files[f], &err);
+            if (rt->file_fds[f] < 0) {
+                goto fail;
+            }
         }
     }
     struct spawn_request req;
@@ -1537,26 +1978,31 @@ batch_start(struct batch_job *j)
     req.cwd = pc->directory;
     req.umask = pc->umask >= 0 ? pc->umask : b->cfg->global.umask;
     req.user = have_user && (geteuid() == 0 || user.uid != geteuid()) ? &user : NULL;
-    req.map[0].src = in;
+    req.map[0].src = j->reader ? j->in_rd : in;
     req.map[0].target = 0;
     req.nmap = 1;
     struct spawn_error se;
-    if (run_child_spawn(&j->child, &req, pc->redirect_stderr, &se) < 0) {
+    if (run_child_spawn(&j->child, &req, pc->redirect_stderr, batch_route_fd(&j->route[0]),
+                        batch_route_fd(&j->route[1]), &se) < 0) {
         err = spawn_error_message(&se);
         spawn_error_free(&se);
         goto fail;
     }
     j->state = JOB_RUNNING;
     j->ran = true;
-    b->running++;
+    b->units[j->unit].live++;
+    for (size_t t = 0; t < 2; t++) {
+        const struct batch_route *rt = &j->route[t];
+        const struct run_stream *s = t == 0 ? &j->child.out : &j->child.err;
+        for (size_t k = 0; rt->kind == ROUTE_COPY && s->fd >= 0 && k < rt->nreaders; k++) {
+            rt->readers[k]->in_open++;
+        }
+    }
     goto out;
 
 fail:
-    fprintf(stderr, "tend: %s: %s\n", pc->name, err);
-    j->error = err;
-    j->detail = xstrdup(err);
+    batch_fail(j, err);
     err = NULL;
-    batch_job_finished(j, JOB_FAILED);
 out:
     free(err);
     run_close(&in);
@@ -1568,41 +2014,156 @@ out:
     }
 }
 
+/* Depth first along the pipes: every reader is running (or failed) before its writers. */
+static void
+batch_start_readers_first(struct batch_job *j)
+{
+    if (j->visited) {
+        return;
+    }
+    j->visited = true;
+    for (size_t t = 0; t < 2; t++) {
+        for (size_t k = 0; k < j->route[t].nreaders; k++) {
+            batch_start_readers_first(j->route[t].readers[k]);
+        }
+    }
+    batch_start(j);
+}
+
+/* Starts every stage of a pipeline: the stdin pipes first, then the stages, readers before
+ * writers; then tend closes every end it does not use itself, or no reader would see EOF. A
+ * stage that cannot start fails alone, as in a shell: its readers see EOF, its writers get
+ * SIGPIPE. */
+static void
+batch_start_unit(struct batch *b, struct batch_unit *u)
+{
+    for (size_t m = 0; m < u->n; m++) {
+        struct batch_job *r = &b->jobs[u->members[m]];
+        if (!r->reader) {
+            continue;
+        }
+        int fds[2];
+        if (run_pipe(fds, r->in_copied ? 1 : -1) < 0) {
+            char *msg = xasprintf("cannot create a pipe: %s", strerror(errno));
+            for (size_t k = 0; k < u->n; k++) {
+                struct batch_job *j = &b->jobs[u->members[k]];
+                run_close(&j->in_rd);
+                run_close(&j->in_wr);
+                batch_fail(j, xstrdup(msg));
+            }
+            free(msg);
+            u->state = UNIT_DONE;
+            return;
+        }
+        r->in_rd = fds[0];
+        r->in_wr = fds[1];
+        ev_io_init(&r->in_io, batch_in_cb, r->in_wr, EV_WRITE);
+        r->in_io.data = r;
+    }
+    u->live = 0;
+    for (size_t m = 0; m < u->n; m++) {
+        b->jobs[u->members[m]].visited = false;
+    }
+    for (size_t m = 0; m < u->n; m++) {
+        batch_start_readers_first(&b->jobs[u->members[m]]);
+    }
+    for (size_t m = 0; m < u->n; m++) {
+        struct batch_job *r = &b->jobs[u->members[m]];
+        run_close(&r->in_rd);
+        if (!r->in_copied) {
+            run_close(&r->in_wr); /* the writers have it */
+        } else if (r->state != JOB_RUNNING) {
+            batch_in_gone(r);
+        } else {
+            batch_in_maybe_close(r); /* no writer started */
+        }
+    }
+    if (u->live == 0) {
+        u->state = UNIT_DONE;
+        return;
+    }
+    u->state = UNIT_RUNNING;
+    b->running++;
+    batch_wake(b, u);
+}
+
 /* Starts what may start, in priority order, as long as slots are free; skips what depends on
- * a failure; ends the loop when nothing runs and nothing more can start. */
+ * a failure; ends the loop when nothing runs and nothing more can start.
+ *
+ * The unit is the pipeline: all its stages start together and -j counts it as ONE slot. Its
+ * stages must run at the same time (a writer blocks on a full pipe until its reader reads),
+ * so counting stages could leave a reader waiting for a slot its own writer holds: with
+ * -j 1 a pipeline of three runs its three stages, and nothing else, at once. A job alone is a
+ * unit of one. */
 static void
 batch_schedule(struct batch *b)
 {
     for (bool changed = true; changed;) {
         changed = false;
-        for (size_t i = 0; i < b->njobs; i++) {
-            struct batch_job *j = &b->jobs[i];
-            if (j->state != JOB_WAITING) {
+        for (size_t i = 0; i < b->nunits; i++) {
+            struct batch_unit *u = &b->units[i];
+            if (u->state != UNIT_WAITING) {
                 continue;
             }
             const char *culprit = NULL;
-            enum job_state deps = batch_deps_state(b, j, &culprit);
+            enum job_state deps = batch_unit_deps_state(b, u, &culprit);
             if (deps == JOB_FAILED) {
-                j->detail = xasprintf("not started: dependency %s did not succeed", culprit);
-                j->state = JOB_SKIPPED;
+                for (size_t m = 0; m < u->n; m++) {
+                    struct batch_job *j = &b->jobs[u->members[m]];
+                    j->detail = xasprintf("not started: dependency %s did not succeed", culprit);
+                    j->state = JOB_SKIPPED;
+                }
+                u->state = UNIT_DONE;
                 changed = true;
             } else if (deps == JOB_OK && !b->stopping && b->running < (size_t)b->max_running) {
-                batch_start(j);
-                changed = changed || j->state != JOB_RUNNING;
+                batch_start_unit(b, u);
+                changed = changed || u->state != UNIT_RUNNING;
             }
         }
     }
     if (b->running > 0) {
         return;
     }
-    for (size_t i = 0; i < b->njobs; i++) {
-        struct batch_job *j = &b->jobs[i];
-        if (j->state == JOB_WAITING) {
-            j->state = JOB_SKIPPED;
-            j->detail = xstrdup(b->interrupted ? "not started: tend was interrupted"
-                                               : "not started after an earlier failure");
+    /* With nothing running and no failure, what still waits depends (through depends_on) on
+     * a stage of its own pipeline, which cannot end before the pipeline starts. */
+    const char **culprits = xcalloc(b->nunits ? b->nunits : 1, sizeof(*culprits));
+    for (size_t i = 0; i < b->nunits; i++) {
+        const struct batch_unit *u = &b->units[i];
+        const char *culprit = NULL;
+        for (size_t m = 0; m < u->n && !culprit; m++) {
+            const struct strv *deps = &b->jobs[u->members[m]].pc->depends_on;
+            for (size_t d = 0; d < deps->n && !culprit; d++) {
+                for (size_t k = 0; k < b->njobs && !culprit; k++) {
+                    if (b->jobs[k].state == JOB_WAITING &&
+                        strcmp(b->jobs[k].pc->program, deps->v[d]) == 0) {
+                        culprit = b->jobs[k].pc->name;
+                    }
+                }
+            }
         }
+        culprits[i] = culprit;
     }
+    for (size_t i = 0; i < b->nunits; i++) {
+        struct batch_unit *u = &b->units[i];
+        if (u->state != UNIT_WAITING) {
+            continue;
+        }
+        const char *culprit = culprits[i];
+        char *why = b->interrupted ? xstrdup("not started: tend was interrupted")
+                    : b->stopping  ? xstrdup("not started after an earlier failure")
+                                   : xasprintf("not started: dependency %s waits for a pipeline "
+                                                "that waits for it",
+                                              culprit ? culprit : "?");
+        for (size_t m = 0; m < u->n; m++) {
+            struct batch_job *j = &b->jobs[u->members[m]];
+            j->state = JOB_SKIPPED;
+            free(j->detail);
+            j->detail = xstrdup(why);
+        }
+        free(why);
+        u->state = UNIT_DONE;
+    }
+    free(culprits);
     ev_break(b->r.loop, EVBREAK_ALL);
 }
 
@@ -1755,21 +2316,35 @@ batch_main(const struct run_opts *o)
         }
     }
     free(sel);
-    /* job output goes to tend's stdout and stderr, or all to stderr when stdout is JSON */
+    for (size_t i = 0; i < b.njobs; i++) {
+        struct batch_job *j = &b.jobs[i];
+        j->b = &b;
+        j->in_rd = j->in_wr = -1;
+        strbuf_init(&j->in_pending);
+        ev_io_init(&j->in_io, batch_in_cb, -1, EV_WRITE);
+        j->in_io.data = j;
+    }
+    batch_wire(&b);
+    /* job output goes to tend's stdout and stderr, or all to stderr when stdout is JSON; a
+     * stream with targets goes to them instead (copied by tend, or not seen by it at all) */
     int out_fd = o->json ? 2 : 1;
     bool no_color = getenv("NO_COLOR") && *getenv("NO_COLOR");
     bool colour_out = !no_color && isatty(out_fd);
     bool colour_err = !no_color && isatty(2);
     for (size_t i = 0; i < b.njobs; i++) {
         struct batch_job *j = &b.jobs[i];
-        j->b = &b;
         j->prefix_out = batch_prefix(j->pc->name, width, i, colour_out);
         j->prefix_err = batch_prefix(j->pc->name, width, i, colour_err);
         run_child_init(&j->child, &b.r, j->pc->name);
         j->child.owner = j;
         j->child.on_done = batch_on_done;
-        run_stream_setup(&j->child.out, &j->child, RUN_SINK_LINES, out_fd, j->prefix_out);
-        run_stream_setup(&j->child.err, &j->child, RUN_SINK_LINES, 2, j->prefix_err);
+        run_stream_setup(&j->child.out, &j->child,
+                         j->route[0].kind == ROUTE_COPY ? RUN_SINK_HOOK : RUN_SINK_LINES, out_fd,
+                         j->prefix_out);
+        run_stream_setup(&j->child.err, &j->child,
+                         j->route[1].kind == ROUTE_COPY ? RUN_SINK_HOOK : RUN_SINK_LINES, 2,
+                         j->prefix_err);
+        j->child.out.hook = j->child.err.hook = batch_tee;
     }
 
     batch_schedule(&b);
@@ -1790,13 +2365,35 @@ batch_main(const struct run_opts *o)
     }
 
     for (size_t i = 0; i < b.njobs; i++) {
+        run_child_free(&b.jobs[i].child); /* may end copies into the stdin of others */
+    }
+    for (size_t i = 0; i < b.njobs; i++) {
         struct batch_job *j = &b.jobs[i];
-        run_child_free(&j->child);
+        batch_in_gone(j);
+        run_close(&j->in_rd);
+        strbuf_free(&j->in_pending);
+        for (size_t t = 0; t < 2; t++) {
+            free(j->route[t].readers);
+            free(j->route[t].files);
+            free(j->route[t].file_fds);
+        }
         free(j->prefix_out);
         free(j->prefix_err);
         free(j->detail);
         free(j->error);
     }
+    for (size_t i = 0; i < b.nunits; i++) {
+        free(b.units[i].members);
+    }
+    free(b.units);
+    for (size_t i = 0; i < b.nfiles; i++) {
+        if (close(b.files[i].fd) < 0) {
+            fprintf(stderr, "tend: cannot write to %s: %s\n", b.files[i].path, strerror(errno));
+            code = 1;
+        }
+        free(b.files[i].path);
+    }
+    free(b.files);
     free(b.jobs);
     runner_free(&b.r);
     config_free(cfg);

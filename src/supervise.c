@@ -233,6 +233,15 @@ static int proc_spawn(struct proc *p, char **err)
     req.umask = c->umask >= 0 ? c->umask : -1;
     req.user = have_user && user.uid != geteuid() ? &user : NULL;
     req.new_process_group = true;
+    if (p->in) {
+        int rfd = feed_reader_fd(p->in);
+        if (rfd < 0) {
+            *err = xasprintf("cannot create the stdin pipe: %s", strerror(errno));
+            goto done;
+        }
+        in = dup(rfd); /* closed below like a file would be; tend keeps its own */
+        fcntl(in, F_SETFD, FD_CLOEXEC);
+    }
     req.map[0].src = in;
     req.map[0].target = 0;
     req.map[1].src = out[1];
@@ -334,6 +343,8 @@ int proc_spawn_helper(struct proc *p, const struct strv *argv, struct pid_entry 
 static void proc_wait_ready(struct proc *p);
 static void proc_start_failed(struct proc *p, const char *what);
 static void proc_do_start(struct proc *p);
+static void unwire(struct proc *p);
+static void wire_pipes(struct supervisor *sv);
 
 /* ---- type = forking: the daemon's pid comes from its pid file ---- */
 
@@ -898,7 +909,9 @@ static void proc_exited(struct proc *p, int status)
         timer_arm(p, delay);
     } else {
         log_info("%s (%s); restarting", what, expected ? "expected" : "not expected");
-        proc_do_start(p);
+        /* through a zero timer, not right here: with many programs exiting at once there is
+         * always another child to reap, and the loop must still get to sockets and signals */
+        timer_arm(p, 0.);
     }
     free(what);
 }
@@ -1049,19 +1062,43 @@ static char *log_path_for(const struct supervisor *sv, const char *setting, cons
     return xstrdup(setting);
 }
 
+/* The first file: of a stdout/stderr target list, if any. */
+static const char *target_file(const struct strv *targets)
+{
+    for (size_t i = 0; i < targets->n; i++) {
+        if (strncmp(targets->v[i], "file:", 5) == 0) {
+            return targets->v[i] + 5;
+        }
+    }
+    return NULL;
+}
+
+static bool has_program_target(const struct strv *targets)
+{
+    for (size_t i = 0; i < targets->n; i++) {
+        if (strncmp(targets->v[i], "program:", 8) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, const char *stream,
                                      const char *setting, int64_t maxbytes, long backups,
                                      bool timestamps)
 {
     int width = sv->prefix_width;
-    char *path = log_path_for(sv, setting, p->cfg->name, stream);
+    const struct strv *targets = strcmp(stream, "stdout") == 0 ? &p->cfg->stdout : &p->cfg->stderr;
+    const char *file = target_file(targets);
+    char *path = file ? xstrdup(file) : log_path_for(sv, setting, p->cfg->name, stream);
+    bool piped = has_program_target(targets);
     struct output_options o = {
         .name = p->cfg->name,
         .stream = stream,
         .path = path,
         .maxbytes = maxbytes,
         .backups = (int)backups,
-        .console = sv->console && !path,
+        .console = sv->console && !path && !piped,
         .prefix_width = width,
         .color = output_console_use_color() ? output_color_for(p->index) : 0,
         .ring_size = path ? 0 : RING_SIZE,
@@ -1135,10 +1172,22 @@ static void build_deps(struct supervisor *sv)
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct proc *p = sv->procs[i];
         const struct proc_config *c = p->pending_cfg ? p->pending_cfg : p->cfg;
-        for (size_t d = 0; d < c->depends_on.n; d++) {
+        /* a pipeline is a dependency: the reader starts first and stops last */
+        struct strv needs;
+        strv_copy(&needs, &c->depends_on);
+        const struct strv *targets[] = {&c->stdout, &c->stderr};
+        for (size_t t = 0; t < 2; t++) {
+            for (size_t k = 0; k < targets[t]->n; k++) {
+                const char *x = targets[t]->v[k];
+                if (strncmp(x, "program:", 8) == 0 && !strv_contains(&needs, x + 8)) {
+                    strv_push(&needs, x + 8);
+                }
+            }
+        }
+        for (size_t d = 0; d < needs.n; d++) {
             for (size_t k = 0; k < sv->nprocs; k++) {
                 struct proc *q = sv->procs[k];
-                if (strcmp(q->cfg->program, c->depends_on.v[d]) != 0) {
+                if (strcmp(q->cfg->program, needs.v[d]) != 0) {
                     continue;
                 }
                 p->deps = xrealloc(p->deps, (p->ndeps + 1) * sizeof(*p->deps));
@@ -1148,6 +1197,7 @@ static void build_deps(struct supervisor *sv)
                 q->dependents[q->ndependents++] = p;
             }
         }
+        strv_free(&needs);
     }
     for (size_t i = 0; i < sv->nprocs; i++) {
         proc_depth(sv->procs[i]);
@@ -1158,6 +1208,95 @@ static void build_deps(struct supervisor *sv)
     for (size_t i = 0; i < sv->nprocs; i++) {
         sv->procs[i]->index = i;
     }
+}
+
+static void forward_cb(void *arg, const char *buf, size_t n)
+{
+    struct pipe_link *link = arg;
+    if (link->to->in) {
+        feed_write_some(link->to->in, buf, n);
+    }
+}
+
+static void unwire(struct proc *p)
+{
+    for (size_t i = 0; i < p->nlinks; i++) {
+        output_sink_remove_listener(p->links[i].sink, &p->links[i]);
+    }
+    free(p->links);
+    p->links = NULL;
+    p->nlinks = 0;
+}
+
+/* Connects stdout/stderr = program:NAME to the readers' stdin feeds; every program that is
+ * read from, or has stdin = pipe, gets a feed (kept across its restarts). */
+static void wire_pipes(struct supervisor *sv)
+{
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        unwire(sv->procs[i]);
+    }
+    bool *needs_feed = xcalloc(sv->nprocs ? sv->nprocs : 1, sizeof(bool));
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct proc *p = sv->procs[i];
+        needs_feed[i] |= p->cfg->stdin.kind == STDIN_PIPE;
+        const struct strv *targets[] = {&p->cfg->stdout, &p->cfg->stderr};
+        for (size_t t = 0; t < 2; t++) {
+            struct output_sink *sink = t == 0 || !p->err ? p->out : p->err;
+            for (size_t k = 0; k < targets[t]->n; k++) {
+                const char *x = targets[t]->v[k];
+                if (strncmp(x, "program:", 8) != 0) {
+                    continue;
+                }
+                for (size_t r = 0; r < sv->nprocs; r++) {
+                    if (strcmp(sv->procs[r]->cfg->program, x + 8) == 0) {
+                        needs_feed[r] = true;
+                        p->links = xrealloc(p->links, (p->nlinks + 1) * sizeof(*p->links));
+                        p->links[p->nlinks].sink = sink;
+                        p->links[p->nlinks].to = sv->procs[r];
+                        p->nlinks++;
+                    }
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        struct proc *p = sv->procs[i];
+        if (needs_feed[i] && !p->in) {
+            p->in = feed_new(sv->loop, p->cfg->name);
+        } else if (!needs_feed[i] && p->in) {
+            feed_free(p->in);
+            p->in = NULL;
+        }
+        /* the links array is complete: now its addresses are stable listener arguments */
+        for (size_t k = 0; k < p->nlinks; k++) {
+            output_sink_add_listener(p->links[k].sink, forward_cb, &p->links[k]);
+        }
+    }
+    free(needs_feed);
+}
+
+int proc_send(struct proc *p, const char *buf, size_t n, bool eof, char **err)
+{
+    if (!p->in || p->cfg->stdin.kind != STDIN_PIPE) {
+        *err = xasprintf("%s: its stdin is not a pipe (set stdin = pipe)", p->cfg->name);
+        return -1;
+    }
+    if (!proc_is_alive(p)) {
+        *err = xasprintf("%s: not running", p->cfg->name);
+        return -1;
+    }
+    if (n > 0 && feed_write_all(p->in, buf, n) < 0) {
+        *err = errno == EAGAIN
+                   ? xasprintf("%s: stdin buffer is full (%d bytes queued); the program is not "
+                               "reading",
+                               p->cfg->name, FEED_MAX_PENDING)
+                   : xasprintf("%s: stdin is closed (after --eof)", p->cfg->name);
+        return -1;
+    }
+    if (eof) {
+        feed_eof(p->in);
+    }
+    return 0;
 }
 
 struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool console)
@@ -1195,6 +1334,7 @@ struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool
     }
     sv->notify_fd = -1;
     build_deps(sv);
+    wire_pipes(sv);
     ev_child_init(&sv->child_watcher, child_cb, 0, 0);
     sv->child_watcher.data = sv;
     ev_child_start(loop, &sv->child_watcher);
@@ -1217,6 +1357,8 @@ void supervisor_free(struct supervisor *sv)
         if (p->err_pipe) {
             output_pipe_drain_and_free(p->err_pipe);
         }
+        unwire(p);
+        feed_free(p->in);
         proc_free_sinks(p);
         ready_probe_stop(p);
         health_stop(p);
@@ -1235,6 +1377,8 @@ void supervisor_free(struct supervisor *sv)
         if (p->err_pipe) {
             output_pipe_drain_and_free(p->err_pipe);
         }
+        unwire(p);
+        feed_free(p->in);
         proc_free_sinks(p);
         ready_probe_stop(p);
         health_stop(p);
@@ -1318,8 +1462,10 @@ static void proc_apply_pending(struct proc *p)
     p->cfg = p->pending_cfg;
     p->owner = p->sv->cfg;
     p->pending_cfg = NULL;
+    unwire(p);
     proc_free_sinks(p);
     proc_make_sinks(p);
+    wire_pipes(p->sv);
     collect_configs(p->sv);
 }
 
@@ -1339,6 +1485,8 @@ static void retire_finish(struct proc *p)
     timer_cancel(p);
     ready_probe_stop(p);
     health_stop(p);
+    unwire(p);
+    feed_free(p->in);
     proc_free_sinks(p);
     free(p->deps);
     free(p->dependents);
@@ -1492,6 +1640,7 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
             continue;
         }
         p->retired = true;
+        unwire(p);
         sv->retired = xrealloc(sv->retired, (sv->nretired + 1) * sizeof(*sv->retired));
         sv->retired[sv->nretired++] = p;
     }
@@ -1558,6 +1707,7 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
             /* new sinks; the running pipes move to them; no restart */
             p->cfg = pc;
             p->owner = newcfg;
+            unwire(p);
             struct output_sink *old_out = p->out, *old_err = p->err;
             p->out = p->err = NULL;
             proc_make_sinks(p);
@@ -1604,6 +1754,7 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
         r->ndeps = r->ndependents = 0;
     }
     build_deps(sv);
+    wire_pipes(sv);
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct proc *p = sv->procs[i];
         if (p->state == PROC_STOPPED && !p->waiting_deps && !p->main_entry.pid &&

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "exitstatus.h"
+#include "feed.h"
 #include "output.h"
 
 enum proc_state {
@@ -38,6 +39,12 @@ struct pid_entry {
 };
 
 enum health { HEALTH_NONE, HEALTH_UNKNOWN, HEALTH_OK, HEALTH_FAILING };
+
+/* stdout = program:NAME: one stream of one process forwarded into another's stdin. */
+struct pipe_link {
+    struct output_sink *sink;
+    struct proc *to;
+};
 const char *health_name(enum health h);
 
 struct proc {
@@ -80,6 +87,10 @@ struct proc {
     ev_io probe_io;          /* fd:N pipe, or a tcp connect in progress */
     int probe_fd;
     int probe_attempts;
+    /* pipes: what tend writes into its stdin, and where its output is forwarded */
+    struct feed *in;
+    struct pipe_link *links;
+    size_t nlinks;
     /* health checks */
     enum health health;
     int health_failures;
@@ -150,6 +161,9 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
 
 /* Where the sd_notify socket goes (before the first start); set by up. */
 void supervisor_set_notify_path(struct supervisor *sv, const char *path);
+
+/* `tend send`: queues bytes for the program's stdin (stdin = pipe); -1 with a message. */
+int proc_send(struct proc *p, const char *buf, size_t n, bool eof, char **err);
 
 /* Requests for one process; they return at once, the outcome arrives as state changes.
  * proc_start returns -1 when the process is already running or starting. */

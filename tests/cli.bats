@@ -78,3 +78,13 @@ command = /bin/true')
         }
     done
 }
+
+@test "man pages are clean under mandoc -T lint" {
+    command -v mandoc >/dev/null || skip "mandoc not installed"
+    run mandoc -T lint -W warning "$TEND_SRCDIR/man/tend.1" "$TEND_SRCDIR/man/tend.ini.5"
+    [ -z "$output" ] || {
+        echo "$output"
+        return 1
+    }
+    assert_status 0
+}

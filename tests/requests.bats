@@ -277,3 +277,31 @@ EOF2
     [ "$(tend_ pid chat)" = "$pid" ]
     ! grep -q two "$BATS_TEST_TMPDIR/a.log"
 }
+
+@test "tend's own log stays off stdout: stdout carries only the programs' lines" {
+    CFG=$(write_config <<EOF2
+[program:talker]
+command = sh -c 'echo program line; exec $SLEEP 1000'
+startsecs = 0
+EOF2
+)
+    start_tend "$CFG"
+    wait_for 20 out_has "talker | program line"
+    wait_log "talker (pid"
+    # every line on stdout is a program's, none is tend's own
+    ! grep -v '^talker | ' "$BATS_TEST_TMPDIR/tend.out"
+    ! grep -q "spawned" "$BATS_TEST_TMPDIR/tend.out"
+    # and with [tend] logfile, tend's log goes to the file
+    CFG=$(write_config logged.ini <<EOF2
+[tend]
+logfile = $BATS_TEST_TMPDIR/tend-own.log
+[program:quiet]
+command = $SLEEP 1001
+startsecs = 0
+EOF2
+)
+    stop_tend
+    start_tend "$CFG"
+    wait_for 20 grep -q "quiet (pid" "$BATS_TEST_TMPDIR/tend-own.log"
+    ! grep -q "quiet (pid" "$BATS_TEST_TMPDIR/tend.err"
+}

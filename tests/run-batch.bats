@@ -507,3 +507,192 @@ EOF
     run bash -c "ulimit -n 40; '$TEND' run -c '$BATS_TEST_TMPDIR/tend.ini' -j 4"
     assert_status 0
 }
+
+# ---- pipelines: stdout = program:NAME between jobs ----
+
+@test "pipeline: producer | filter | consumer, each stage with its own row" {
+    cfg=$(write_config <<EOF
+[program:producer]
+command = seq 1 1000
+stdout = program:filter
+[program:filter]
+command = grep 7
+stdout = program:consumer
+[program:consumer]
+command = sh -c 'wc -l >"$BATS_TEST_TMPDIR/count"'
+EOF
+)
+    run --separate-stderr timeout 60 "$TEND" run -c "$cfg"
+    assert_status 0
+    [ "$(tr -d ' ' <"$BATS_TEST_TMPDIR/count")" -eq "$(seq 1 1000 | grep -c 7)" ]
+    [[ "$stderr" =~ producer\ +ok\ +[0-9]+\.[0-9]{2}s\ +exited\ with\ status\ 0 ]]
+    [[ "$stderr" =~ filter\ +ok\ +[0-9]+\.[0-9]{2}s\ +exited\ with\ status\ 0 ]]
+    [[ "$stderr" =~ consumer\ +ok\ +[0-9]+\.[0-9]{2}s\ +exited\ with\ status\ 0 ]]
+    # a piped stream goes to its reader only, not to tend's output
+    [ -z "$output" ]
+}
+
+@test "pipeline: pipefail; a failing middle stage fails the batch, each status on its own" {
+    cfg=$(write_config <<'EOF'
+[program:producer]
+command = seq 1 1000000
+stdout = program:filter
+[program:filter]
+command = sh -c 'read x; exit 3'
+stdout = program:consumer
+[program:consumer]
+command = wc -l
+EOF
+)
+    run --separate-stderr timeout 60 "$TEND" run -c "$cfg"
+    [ "$status" -ne 0 ]
+    [ "$status" -ne 124 ]
+    [[ "$stderr" =~ filter\ +failed\ .*exited\ with\ status\ 3 ]]
+    # the producer wrote into a pipe nobody reads any more: SIGPIPE, unless it was done first
+    [[ "$stderr" =~ producer\ +(failed\ .*killed\ by\ signal\ PIPE|ok\ .*exited\ with\ status\ 0) ]]
+    [[ "$stderr" =~ consumer\ +ok\ .*exited\ with\ status\ 0 ]]
+    assert_output_contains "consumer | 0"
+}
+
+@test "pipeline: a reader that exits early gets its writer SIGPIPE, reported as its status" {
+    command -v jq >/dev/null || skip "jq not installed"
+    cfg=$(write_config <<'EOF'
+[program:yes]
+command = yes
+stdout = program:first
+[program:first]
+command = head -n 1
+EOF
+)
+    run --separate-stderr timeout 60 "$TEND" run -c "$cfg" --json
+    assert_status 1
+    [ "$(jq -r '.[] | select(.name == "yes") | .signal' <<<"$output")" = PIPE ]
+    [ "$(jq -r '.[] | select(.name == "yes") | .status' <<<"$output")" = failed ]
+    [ "$(jq -r '.[] | select(.name == "first") | .exit_code' <<<"$output")" = 0 ]
+    [[ "$stderr" == *"first | y"* ]]
+}
+
+@test "pipeline: -j 1 runs all stages of a pipeline together, as one slot" {
+    {
+        printf '[program:producer]\ncommand = seq 1 300000\nstdout = program:filter\n'
+        printf '[program:filter]\ncommand = grep 7\nstdout = program:consumer\n'
+        printf '[program:consumer]\ncommand = sh -c '\''wc -l >"%s"'\''\n' "$BATS_TEST_TMPDIR/count"
+        printf '[program:alone_a]\ncommand = %s\n' "$(job alone_a 0.2)"
+        printf '[program:alone_b]\ncommand = %s\n' "$(job alone_b 0.2)"
+    } | write_config >/dev/null
+    # far more than a pipe holds: the stages must run at the same time or they never end
+    run --separate-stderr timeout 60 "$TEND" run -c "$BATS_TEST_TMPDIR/tend.ini" -j 1
+    assert_status 0
+    [ "$(tr -d ' ' <"$BATS_TEST_TMPDIR/count")" -eq "$(seq 1 300000 | grep -c 7)" ]
+    # the jobs alone still go one at a time
+    [ "$(max_concurrency)" -eq 1 ]
+    [ "$(grep -c '^end' "$LOG")" -eq 2 ]
+}
+
+@test "pipeline: --json has one object per stage with its own exit status" {
+    command -v jq >/dev/null || skip "jq not installed"
+    cfg=$(write_config <<'EOF'
+[program:producer]
+command = sh -c 'echo one; echo two; exit 5'
+stdout = program:filter
+exitcodes = 0,5
+[program:filter]
+command = sh -c 'cat; exit 4'
+stdout = program:consumer
+[program:consumer]
+command = cat
+EOF
+)
+    run --separate-stderr timeout 60 "$TEND" run -c "$cfg" --json
+    assert_status 1
+    [ "$(jq length <<<"$output")" -eq 3 ]
+    [ "$(jq -r '.[] | select(.name == "producer") | "\(.status) \(.exit_code)"' <<<"$output")" = "ok 5" ]
+    [ "$(jq -r '.[] | select(.name == "filter") | "\(.status) \(.exit_code)"' <<<"$output")" = "failed 4" ]
+    [ "$(jq -r '.[] | select(.name == "consumer") | "\(.status) \(.exit_code)"' <<<"$output")" = "ok 0" ]
+    jq -e 'all(.[]; .pid | type == "number")' <<<"$output" >/dev/null
+    [[ "$stderr" == *"consumer | one"* && "$stderr" == *"consumer | two"* ]]
+}
+
+@test "pipeline: tee and fan-out (program:x, program:y, file:PATH) deliver identical bytes" {
+    head -c 300000 /dev/urandom | base64 >"$BATS_TEST_TMPDIR/data"
+    cfg=$(write_config <<EOF
+[program:source]
+command = cat "$BATS_TEST_TMPDIR/data"
+stdout = program:left, file:$BATS_TEST_TMPDIR/tee.out
+[program:left]
+command = sh -c 'cat >"$BATS_TEST_TMPDIR/left.out"'
+[program:fan]
+command = cat "$BATS_TEST_TMPDIR/data"
+stdout = program:slow, program:fast
+[program:slow]
+command = sh -c 'sleep 0.3; cat >"$BATS_TEST_TMPDIR/slow.out"'
+[program:fast]
+command = sh -c 'cat >"$BATS_TEST_TMPDIR/fast.out"'
+[program:errs]
+command = sh -c 'echo visible; echo hidden >&2'
+stderr = file:$BATS_TEST_TMPDIR/errs.out
+EOF
+)
+    run --separate-stderr timeout 60 "$TEND" run -c "$cfg"
+    assert_status 0
+    for f in tee left slow fast; do
+        cmp "$BATS_TEST_TMPDIR/data" "$BATS_TEST_TMPDIR/$f.out"
+    done
+    [ "$(cat "$BATS_TEST_TMPDIR/errs.out")" = hidden ]
+    assert_output_contains "errs   | visible"
+    [[ "$stderr" != *hidden* ]]
+}
+
+@test "pipeline: naming one stage runs the whole pipeline; depends_on waits for the stage" {
+    cfg=$(write_config <<EOF
+[program:producer]
+command = sh -c 'echo start producer \$(date +%%s%%N) >>$LOG; echo data'
+stdout = program:consumer
+autostart = false
+[program:consumer]
+command = sh -c 'cat >"$BATS_TEST_TMPDIR/got"; echo end consumer \$(date +%%s%%N) >>$LOG'
+autostart = false
+[program:after]
+command = $(job after)
+depends_on = consumer
+autostart = false
+[program:unrelated]
+command = $(job unrelated)
+EOF
+)
+    run timeout 60 "$TEND" run -c "$cfg" consumer
+    assert_status 0
+    [ "$(cat "$BATS_TEST_TMPDIR/got")" = data ]
+    [ "$(started_order)" = "producer " ]
+    : >"$LOG"
+    run timeout 60 "$TEND" run -c "$cfg" after -j 4
+    assert_status 0
+    [ "$(started_order)" = "producer after " ]
+    consumer_end=$(awk '$1 == "end" && $2 == "consumer" { print $3 }' "$LOG")
+    after_start=$(awk '$1 == "start" && $2 == "after" { print $3 }' "$LOG")
+    [ "$consumer_end" -lt "$after_start" ]
+}
+
+@test "pipeline: stages get only fds 0-2, readers see EOF; a stage that cannot start fails alone" {
+    cfg=$(write_config <<'EOF'
+[program:writer]
+command = sh -c 'echo x; echo y >&2'
+stdout = program:reader, file:/dev/null
+stderr = program:reader
+[program:reader]
+command = sh -c 'cat >/dev/null; for fd in 3 4 5 6 7 8 9; do if { true >&$fd; } 2>/dev/null; then echo "fd $fd is open"; fi; done; echo eof'
+[program:ghost_writer]
+command = /nonexistent/ghost
+stdout = program:lonely
+[program:lonely]
+command = wc -c
+EOF
+)
+    run --separate-stderr timeout 60 "$TEND" run -c "$cfg" --keep-going
+    assert_status 1
+    assert_output_contains "reader       | eof"
+    [[ "$output" != *"is open"* ]]
+    assert_output_contains "lonely       | 0"
+    [[ "$stderr" =~ ghost_writer\ +failed\ .*cannot\ execute ]]
+    [[ "$stderr" =~ lonely\ +ok ]]
+}
