@@ -1843,43 +1843,12 @@ batch_tee(struct run_stream *s, const char *p, size_t n)
     }
 }
 
-/* The environment as `tend up` builds it: tend's, [tend] environment, the account's, the
- * env_file, the program's environment, and the variables that name the process. */
+/* The environment as `tend up` builds it (spawn_build_environment). */
 static int
 batch_build_env(const struct batch *b, const struct proc_config *pc, const struct spawn_user *user,
                 struct strv *env, char **err)
 {
-    strv_init(env);
-    for (char **e = environ; *e; e++) {
-        strv_push(env, *e);
-    }
-    for (size_t i = 0; i < b->cfg->global.environment.n; i++) {
-        strv_setenv(env, b->cfg->global.environment.v[i]);
-    }
-    if (user) {
-        char *kv[] = {xasprintf("HOME=%s", user->home), xasprintf("USER=%s", user->name),
-                      xasprintf("LOGNAME=%s", user->name), xasprintf("SHELL=%s", user->shell)};
-        for (size_t i = 0; i < ARRAY_SIZE(kv); i++) {
-            strv_setenv(env, kv[i]);
-            free(kv[i]);
-        }
-    }
-    if (pc->env_file && spawn_read_env_file(pc->env_file, env, err) < 0) {
-        strv_free(env);
-        return -1;
-    }
-    for (size_t i = 0; i < pc->environment.n; i++) {
-        strv_setenv(env, pc->environment.v[i]);
-    }
-    char *vars[] = {xasprintf("TEND_PROCESS_NAME=%s", pc->name),
-                    xasprintf("TEND_GROUP_NAME=%s", pc->group), xstrdup("SUPERVISOR_ENABLED=1"),
-                    xasprintf("SUPERVISOR_PROCESS_NAME=%s", pc->name),
-                    xasprintf("SUPERVISOR_GROUP_NAME=%s", pc->group)};
-    for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
-        strv_setenv(env, vars[i]);
-        free(vars[i]);
-    }
-    return 0;
+    return spawn_build_environment(&b->cfg->global.environment, pc, user, env, err);
 }
 
 static void

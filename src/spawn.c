@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
+
 #define SPAWN_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -623,4 +625,40 @@ spawn_read_env_file(const char *path, struct strv *env, char **err)
     free(line);
     fclose(f);
     return rc;
+}
+
+int spawn_build_environment(const struct strv *global_env, const struct proc_config *pc,
+                            const struct spawn_user *user, struct strv *env, char **err)
+{
+    strv_init(env);
+    for (char **e = environ; *e; e++) {
+        strv_push(env, *e);
+    }
+    for (size_t i = 0; i < global_env->n; i++) {
+        strv_setenv(env, global_env->v[i]);
+    }
+    if (user) {
+        char *kv[] = {xasprintf("HOME=%s", user->home), xasprintf("USER=%s", user->name),
+                      xasprintf("LOGNAME=%s", user->name), xasprintf("SHELL=%s", user->shell)};
+        for (size_t i = 0; i < ARRAY_SIZE(kv); i++) {
+            strv_setenv(env, kv[i]);
+            free(kv[i]);
+        }
+    }
+    if (pc->env_file && spawn_read_env_file(pc->env_file, env, err) < 0) {
+        strv_free(env);
+        return -1;
+    }
+    for (size_t i = 0; i < pc->environment.n; i++) {
+        strv_setenv(env, pc->environment.v[i]);
+    }
+    char *vars[] = {xasprintf("TEND_PROCESS_NAME=%s", pc->name),
+                    xasprintf("TEND_GROUP_NAME=%s", pc->group), xstrdup("SUPERVISOR_ENABLED=1"),
+                    xasprintf("SUPERVISOR_PROCESS_NAME=%s", pc->name),
+                    xasprintf("SUPERVISOR_GROUP_NAME=%s", pc->group)};
+    for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+        strv_setenv(env, vars[i]);
+        free(vars[i]);
+    }
+    return 0;
 }

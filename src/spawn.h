@@ -80,4 +80,12 @@ void spawn_sanitize_fds(void);
  * Returns -1 with *err ("PATH:LINE: ...") on a bad line or an unreadable file. */
 int spawn_read_env_file(const char *path, struct strv *env, char **err);
 
+struct proc_config;
+/* A program's environment, the same for `up` and `run -c`: tend's own, then the global
+ * [tend] environment, HOME/USER/LOGNAME/SHELL of user (when given), the env_file, the
+ * program's environment, and the variables that name the process (TEND_* and supervisord's
+ * SUPERVISOR_*). -1 with *err when the env_file cannot be read. */
+int spawn_build_environment(const struct strv *global_env, const struct proc_config *pc,
+                            const struct spawn_user *user, struct strv *env, char **err);
+
 #endif

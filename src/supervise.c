@@ -19,7 +19,6 @@
 #include "spawn.h"
 #include "values.h"
 
-extern char **environ;
 
 #define RING_SIZE (32 * 1024)
 
@@ -127,30 +126,10 @@ static void timer_cancel(struct proc *p)
 static int build_environment(struct proc *p, const struct spawn_user *user, struct strv *env,
                              char **err)
 {
-    const struct proc_config *c = p->cfg;
-    strv_init(env);
-    for (char **e = environ; *e; e++) {
-        strv_push(env, *e);
-    }
-    for (size_t i = 0; i < p->sv->cfg->global.environment.n; i++) {
-        strv_setenv(env, p->sv->cfg->global.environment.v[i]);
-    }
-    if (user) {
-        char *kv[] = {xasprintf("HOME=%s", user->home), xasprintf("USER=%s", user->name),
-                      xasprintf("LOGNAME=%s", user->name), xasprintf("SHELL=%s", user->shell)};
-        for (size_t i = 0; i < ARRAY_SIZE(kv); i++) {
-            strv_setenv(env, kv[i]);
-            free(kv[i]);
-        }
-    }
-    if (c->env_file && spawn_read_env_file(c->env_file, env, err) < 0) {
-        strv_free(env);
+    if (spawn_build_environment(&p->sv->cfg->global.environment, p->cfg, user, env, err) < 0) {
         return -1;
     }
-    for (size_t i = 0; i < c->environment.n; i++) {
-        strv_setenv(env, c->environment.v[i]);
-    }
-    if (c->ready.kind == PROBE_NOTIFY) {
+    if (p->cfg->ready.kind == PROBE_NOTIFY) {
         if (notify_open(p->sv, err) < 0) {
             strv_free(env);
             return -1;
@@ -158,14 +137,6 @@ static int build_environment(struct proc *p, const struct spawn_user *user, stru
         char *ns = xasprintf("NOTIFY_SOCKET=%s", p->sv->notify_path);
         strv_setenv(env, ns);
         free(ns);
-    }
-    char *vars[] = {xasprintf("TEND_PROCESS_NAME=%s", c->name),
-                    xasprintf("TEND_GROUP_NAME=%s", c->group), xstrdup("SUPERVISOR_ENABLED=1"),
-                    xasprintf("SUPERVISOR_PROCESS_NAME=%s", c->name),
-                    xasprintf("SUPERVISOR_GROUP_NAME=%s", c->group)};
-    for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
-        strv_setenv(env, vars[i]);
-        free(vars[i]);
     }
     return 0;
 }
@@ -345,6 +316,7 @@ static void proc_start_failed(struct proc *p, const char *what);
 static void proc_do_start(struct proc *p);
 static void unwire(struct proc *p);
 static void wire_pipes(struct supervisor *sv);
+static void proc_free(struct proc *p);
 
 /* ---- type = forking: the daemon's pid comes from its pid file ---- */
 
@@ -1341,6 +1313,28 @@ struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool
     return sv;
 }
 
+/* Frees a proc and everything it owns: its timers and watchers stop, its pipes are drained. */
+static void proc_free(struct proc *p)
+{
+    ev_timer_stop(p->sv->loop, &p->timer);
+    ready_probe_stop(p);
+    health_stop(p);
+    if (p->out_pipe) {
+        output_pipe_drain_and_free(p->out_pipe);
+    }
+    if (p->err_pipe) {
+        output_pipe_drain_and_free(p->err_pipe);
+    }
+    unwire(p);
+    feed_free(p->in);
+    proc_free_sinks(p);
+    free(p->deps);
+    free(p->dependents);
+    free(p->status_text);
+    free(p->last_error);
+    free(p);
+}
+
 void supervisor_free(struct supervisor *sv)
 {
     if (!sv) {
@@ -1350,43 +1344,11 @@ void supervisor_free(struct supervisor *sv)
     ev_timer_stop(sv->loop, &sv->shutdown_deadline);
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct proc *p = sv->procs[i];
-        ev_timer_stop(sv->loop, &p->timer);
-        if (p->out_pipe) {
-            output_pipe_drain_and_free(p->out_pipe);
-        }
-        if (p->err_pipe) {
-            output_pipe_drain_and_free(p->err_pipe);
-        }
-        unwire(p);
-        feed_free(p->in);
-        proc_free_sinks(p);
-        ready_probe_stop(p);
-        health_stop(p);
-        free(p->deps);
-        free(p->dependents);
-        free(p->status_text);
-        free(p->last_error);
-        free(p);
+        proc_free(p);
     }
     for (size_t i = 0; i < sv->nretired; i++) {
         struct proc *p = sv->retired[i];
-        ev_timer_stop(sv->loop, &p->timer);
-        if (p->out_pipe) {
-            output_pipe_drain_and_free(p->out_pipe);
-        }
-        if (p->err_pipe) {
-            output_pipe_drain_and_free(p->err_pipe);
-        }
-        unwire(p);
-        feed_free(p->in);
-        proc_free_sinks(p);
-        ready_probe_stop(p);
-        health_stop(p);
-        free(p->deps);
-        free(p->dependents);
-        free(p->status_text);
-        free(p->last_error);
-        free(p);
+        proc_free(p);
     }
     free(sv->retired);
     notify_close(sv);
@@ -1482,17 +1444,7 @@ static void retire_finish(struct proc *p)
         sv->on_remove(p, sv->on_state_arg);
     }
     log_info("%s: removed", p->cfg->name);
-    timer_cancel(p);
-    ready_probe_stop(p);
-    health_stop(p);
-    unwire(p);
-    feed_free(p->in);
-    proc_free_sinks(p);
-    free(p->deps);
-    free(p->dependents);
-    free(p->status_text);
-    free(p->last_error);
-    free(p);
+    proc_free(p);
     collect_configs(sv);
     if (sv->shutting_down) {
         shutdown_next_level(sv);
