@@ -268,7 +268,7 @@ EOF2
     wait_for 120 grep -q "spawner | spawned" "$BATS_TEST_TMPDIR/tend.out"
     # all short-lived orphans gone, none left as a zombie under PID 1
     wait_for 60 eval '[ "$(pgrep -c -f "$SLEEP 0.01")" -eq 0 ]'
-    [ "$(ps -o stat= --ppid "$TEND_PID" | grep -c Z)" -eq 0 ]
+    wait_for 30 eval '[ "$(ps -o stat= --ppid "$TEND_PID" | grep -c Z)" -eq 0 ]'
     kill -TERM "$TEND_PID"
     rc=0
     wait "$ushare" || rc=$?
