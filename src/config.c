@@ -1625,6 +1625,27 @@ struct config *config_load(const char *path, struct diag *d)
     return config_read(path, d, false);
 }
 
+struct config *config_load_for_verb(const char *given, const char *what)
+{
+    char *tried = NULL;
+    const char *path = config_find(given, &tried);
+    if (!path) {
+        fprintf(stderr, "tend: no configuration file found (looked for %s)\n", tried);
+        free(tried);
+        return NULL;
+    }
+    struct diag d;
+    diag_init(&d);
+    struct config *cfg = config_load(path, &d);
+    diag_print(&d, stderr);
+    if (!cfg && what) {
+        fprintf(stderr, "tend: %zu error%s in the configuration; nothing %s\n", d.errors.n,
+                d.errors.n == 1 ? "" : "s", what);
+    }
+    diag_free(&d);
+    return cfg;
+}
+
 struct config *config_load_global(const char *path, struct diag *d)
 {
     return config_read(path, d, true);

@@ -150,6 +150,11 @@ void diag_print(const struct diag *d, FILE *to);
  * NULL when there is any error; diag holds "FILE:LINE: [section] option: message" lines. */
 struct config *config_load(const char *path, struct diag *d);
 void config_free(struct config *cfg);
+/* What every verb that needs the programs does: config_find, config_load, every diagnostic on
+ * stderr, and on errors "tend: N errors in the configuration; nothing WHAT" (no summary line
+ * when what is NULL). NULL means: exit EXIT_CONFIG. */
+struct config *config_load_for_verb(const char *given, const char *what);
+
 /* Only [tend] (with its aliases): what a client needs to find the supervisor's socket even
  * while the programs' part of the file has errors. */
 struct config *config_load_global(const char *path, struct diag *d);

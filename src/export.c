@@ -804,24 +804,10 @@ export_main(const char *config, int argc, char **argv)
         return EXPORT_EXIT_USAGE;
     }
 
-    char *tried = NULL;
-    const char *path = config_find(config, &tried);
-    if (!path) {
-        fprintf(stderr, "tend: no configuration file found (looked for %s)\n", tried);
-        free(tried);
-        return EXIT_CONFIG;
-    }
-    struct diag d;
-    diag_init(&d);
-    struct config *cfg = config_load(path, &d);
-    diag_print(&d, stderr);
+    struct config *cfg = config_load_for_verb(config, "exported");
     if (!cfg) {
-        fprintf(stderr, "tend: %zu error%s in the configuration; nothing exported\n", d.errors.n,
-                d.errors.n == 1 ? "" : "s");
-        diag_free(&d);
         return EXIT_CONFIG;
     }
-    diag_free(&d);
     int rc = export_systemd(cfg, outdir);
     config_free(cfg);
     return rc;

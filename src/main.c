@@ -119,23 +119,7 @@ static int verb_usage_error(const struct verb *v, const char *what, const char *
 /* Loads the configuration for a verb; prints diagnostics. NULL means exit EXIT_CONFIG. */
 static struct config *cli_load_config(struct cli *cli)
 {
-    char *tried = NULL;
-    const char *path = config_find(cli->config, &tried);
-    if (!path) {
-        fprintf(stderr, "tend: no configuration file found (looked for %s)\n", tried);
-        free(tried);
-        return NULL;
-    }
-    struct diag d;
-    diag_init(&d);
-    struct config *cfg = config_load(path, &d);
-    diag_print(&d, stderr);
-    if (!cfg) {
-        fprintf(stderr, "tend: %zu error%s in the configuration; nothing done\n", d.errors.n,
-                d.errors.n == 1 ? "" : "s");
-    }
-    diag_free(&d);
-    return cfg;
+    return config_load_for_verb(cli->config, "done");
 }
 
 static int verb_check(struct cli *cli, int argc, char **argv)

@@ -1167,12 +1167,7 @@ single_build_env(const struct run_opts *o, const struct spawn_user *user, struct
         strv_push(env, *e);
     }
     if (user) {
-        char *kv[] = {xasprintf("HOME=%s", user->home), xasprintf("USER=%s", user->name),
-                      xasprintf("LOGNAME=%s", user->name), xasprintf("SHELL=%s", user->shell)};
-        for (size_t i = 0; i < ARRAY_SIZE(kv); i++) {
-            strv_setenv(env, kv[i]);
-            free(kv[i]);
-        }
+        spawn_user_environment(user, env);
     }
     for (size_t i = 0; i < o->env.n; i++) {
         strv_setenv(env, o->env.v[i]);

@@ -627,6 +627,16 @@ spawn_read_env_file(const char *path, struct strv *env, char **err)
     return rc;
 }
 
+void spawn_user_environment(const struct spawn_user *user, struct strv *env)
+{
+    char *kv[] = {xasprintf("HOME=%s", user->home), xasprintf("USER=%s", user->name),
+                  xasprintf("LOGNAME=%s", user->name), xasprintf("SHELL=%s", user->shell)};
+    for (size_t i = 0; i < ARRAY_SIZE(kv); i++) {
+        strv_setenv(env, kv[i]);
+        free(kv[i]);
+    }
+}
+
 int spawn_build_environment(const struct strv *global_env, const struct proc_config *pc,
                             const struct spawn_user *user, struct strv *env, char **err)
 {
@@ -638,12 +648,7 @@ int spawn_build_environment(const struct strv *global_env, const struct proc_con
         strv_setenv(env, global_env->v[i]);
     }
     if (user) {
-        char *kv[] = {xasprintf("HOME=%s", user->home), xasprintf("USER=%s", user->name),
-                      xasprintf("LOGNAME=%s", user->name), xasprintf("SHELL=%s", user->shell)};
-        for (size_t i = 0; i < ARRAY_SIZE(kv); i++) {
-            strv_setenv(env, kv[i]);
-            free(kv[i]);
-        }
+        spawn_user_environment(user, env);
     }
     if (pc->env_file && spawn_read_env_file(pc->env_file, env, err) < 0) {
         strv_free(env);

@@ -80,6 +80,9 @@ void spawn_sanitize_fds(void);
  * Returns -1 with *err ("PATH:LINE: ...") on a bad line or an unreadable file. */
 int spawn_read_env_file(const char *path, struct strv *env, char **err);
 
+/* Sets HOME, USER, LOGNAME and SHELL from the password entry of user. */
+void spawn_user_environment(const struct spawn_user *user, struct strv *env);
+
 struct proc_config;
 /* A program's environment, the same for `up` and `run -c`: tend's own, then the global
  * [tend] environment, HOME/USER/LOGNAME/SHELL of user (when given), the env_file, the

@@ -209,18 +209,7 @@ int up_main(const char *config, int argc, char **argv)
         up_usage(stderr);
         return 2;
     }
-    char *tried = NULL;
-    const char *path = config_find(config, &tried);
-    if (!path) {
-        fprintf(stderr, "tend: no configuration file found (looked for %s)\n", tried);
-        free(tried);
-        return EXIT_CONFIG;
-    }
-    struct diag d;
-    diag_init(&d);
-    struct config *cfg = config_load(path, &d);
-    diag_print(&d, stderr);
-    diag_free(&d);
+    struct config *cfg = config_load_for_verb(config, NULL);
     if (!cfg) {
         return EXIT_CONFIG;
     }
