@@ -152,7 +152,7 @@ EOF2
     wait_log "expected (pid"
     wait_log "exited with status 3 after"
     wait_log "exited with status 4 after"
-    wait_for 20 eval 'pgrep -f "$SLEEP" >/dev/null'
+    wait_for 20 eval 'pgrep -f "^$SLEEP" >/dev/null'
     grep -q "expected (pid [0-9]*) exited with status 3 after .* (expected)$" "$BATS_TEST_TMPDIR/tend.err"
     grep -q "unexpected (pid [0-9]*) exited with status 4 after .* (not expected); restarting" "$BATS_TEST_TMPDIR/tend.err"
     [ "$(grep -c '^.* expected (pid [0-9]*) spawned' "$BATS_TEST_TMPDIR/tend.err")" -eq 1 ]
@@ -172,7 +172,7 @@ autorestart = false
 EOF2
 )
     start_tend "$cfg"
-    wait_for 20 eval 'pgrep -f "$SLEEP" >/dev/null'
+    wait_for 20 eval 'pgrep -f "^$SLEEP" >/dev/null'
     wait_log "never (pid"
     wait_log "exited with status 9"
     [ "$(grep -c 'always (pid [0-9]*) spawned' "$BATS_TEST_TMPDIR/tend.err")" -eq 2 ]
