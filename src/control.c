@@ -400,13 +400,13 @@ static void status_json(struct json *j, const struct proc *p, double now)
     json_key(j, "status_text");
     json_string(j, p->status_text);
     json_key(j, "stdin_bytes");
-    json_int(j, p->in ? (int64_t)p->in->bytes : 0);
+    json_int(j, p->in ? (int64_t)feed_bytes(p->in) : 0);
     json_key(j, "stdout_bytes");
     json_int(j, p->out ? (int64_t)output_sink_bytes(p->out) : 0);
     json_key(j, "stderr_bytes");
     json_int(j, p->err ? (int64_t)output_sink_bytes(p->err) : 0);
     json_key(j, "dropped_bytes");
-    json_int(j, p->in ? (int64_t)p->in->dropped : 0);
+    json_int(j, p->in ? (int64_t)feed_dropped(p->in) : 0);
     char *info = proc_info(p);
     json_key(j, "description");
     json_string(j, info);
@@ -474,11 +474,11 @@ static void verb_status(struct client *c, char **args, size_t nargs, bool color)
                         proc_state_name(p->state), *on ? "\033[0m" : "", pid, up.buf,
                         p->restarts);
             if (pipes) {
-                unsigned long long in = p->in ? (unsigned long long)p->in->bytes : 0;
+                unsigned long long in = p->in ? (unsigned long long)feed_bytes(p->in) : 0;
                 unsigned long long out_bytes =
                     (p->out ? output_sink_bytes(p->out) : 0) + (p->err ? output_sink_bytes(p->err) : 0);
                 strbuf_addf(&out, "%-10llu  %-10llu  %-8llu  ", in, out_bytes,
-                            p->in ? (unsigned long long)p->in->dropped : 0ULL);
+                            p->in ? (unsigned long long)feed_dropped(p->in) : 0ULL);
             }
             strbuf_addf(&out, "%s\n", info);
             free(info);

@@ -1,6 +1,7 @@
 /* feed.h - what tend writes into a program's stdin: `tend send` and pipelines
  * (stdout = program:NAME). tend holds both ends of the pipe, so it outlives restarts of the
- * reader: bytes written while the reader is down wait in the pipe and in a bounded buffer. */
+ * reader: bytes written while the reader is down wait in the pipe and in a bounded buffer.
+ * Built on child.c's writer; called by supervise and control. */
 #ifndef TEND_FEED_H
 #define TEND_FEED_H
 
@@ -9,18 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "child.h"
+
 #define FEED_MAX_PENDING (256 * 1024)
 
 struct feed {
-    struct ev_loop *loop;
     char *name;
-    int rfd, wfd;       /* the pipe; -1 when closed */
-    char *pending;      /* bytes the pipe did not take yet (a ring would be no simpler) */
-    size_t pending_len;
-    ev_io watcher;      /* waits for the pipe to take more */
-    bool eof_requested; /* close the write end once pending is written */
-    uint64_t bytes;     /* accepted into the pipe */
-    uint64_t dropped;   /* lost because the buffer was full */
+    int rfd;              /* the read end, kept by tend across restarts; -1 when closed */
+    struct child_writer w; /* the write end and the bytes waiting for room in the pipe */
+    uint64_t overflowed;  /* lost because the buffer was full */
     bool drop_reported;
 };
 
@@ -34,5 +32,8 @@ int feed_write_all(struct feed *f, const char *buf, size_t n);
 void feed_write_some(struct feed *f, const char *buf, size_t n);
 /* The program will see end of input once what is queued has been read. */
 void feed_eof(struct feed *f);
+/* Bytes accepted into the pipe, and bytes lost (buffer full, or the reader went away). */
+uint64_t feed_bytes(const struct feed *f);
+uint64_t feed_dropped(const struct feed *f);
 
 #endif

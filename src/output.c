@@ -1,5 +1,6 @@
 /* output.c - a program's output: log files with supervisord's exact size rotation, the prefixed
- * console, the ring buffer for `tend logs`, and the pipe readers that feed them. */
+ * console, the ring buffer for `tend logs`, and the pipe readers that feed them (child.c's
+ * reader). Calls child, log and util. */
 #include "output.h"
 
 #include <errno.h>
@@ -10,11 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
 #include "util.h"
 
 #define OUTPUT_LINE_MAX 8192   /* a longer console line is cut into pieces of this size */
-#define OUTPUT_READ_SIZE 65536 /* one read per callback, on the stack */
 #define OUTPUT_DRAIN_READS 16  /* bounds a drain against a grandchild writing forever */
 #define OUTPUT_LINE_FIRST 128  /* first allocation of a console line; grows to the maximum */
 
@@ -66,10 +67,8 @@ struct output_sink {
 };
 
 struct output_pipe {
-    ev_io watcher;
-    struct ev_loop *loop;
+    struct child_reader rd; /* child.c reads; the pipe owns its fd */
     struct output_sink *sink;
-    int fd; /* -1 once closed */
     void (*eof_cb)(struct output_pipe *p, void *data);
     void *eof_data;
 };
@@ -557,36 +556,20 @@ output_sink_path(const struct output_sink *s)
 /* ---- the pipe readers ---- */
 
 static void
-output_pipe_close(struct output_pipe *p)
+output_pipe_data(struct child_reader *rd, const char *buf, size_t n)
 {
-    if (p->fd >= 0) {
-        ev_io_stop(p->loop, &p->watcher); /* before close: the number may be reused at once */
-        close(p->fd);
-        p->fd = -1;
-    }
+    struct output_pipe *p = rd->data;
+    output_sink_write(p->sink, buf, n);
 }
 
 static void
-output_pipe_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+output_pipe_eof(struct child_reader *rd)
 {
-    (void)loop;
-    (void)revents;
-    struct output_pipe *p = w->data;
-    char buf[OUTPUT_READ_SIZE];
-    /* one read per wakeup: a chatty program cannot starve the other pipes */
-    ssize_t n = read(p->fd, buf, sizeof(buf));
-    if (n > 0) {
-        output_sink_write(p->sink, buf, (size_t)n);
-        return;
+    struct output_pipe *p = rd->data;
+    if (rd->read_errno) {
+        log_warn("%s: cannot read %s pipe: %s", p->sink->name, p->sink->stream,
+                 strerror(rd->read_errno));
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        return;
-    }
-    if (n < 0) {
-        log_warn("%s: cannot read %s pipe: %s", p->sink->name, p->sink->stream, strerror(errno));
-    }
-    /* level-triggered: a watcher left on an fd at EOF would spin the loop */
-    output_pipe_close(p);
     if (p->eof_cb) {
         p->eof_cb(p, p->eof_data); /* last: the callback may free p */
     }
@@ -596,12 +579,9 @@ struct output_pipe *
 output_pipe_new(struct ev_loop *loop, int fd, struct output_sink *sink)
 {
     struct output_pipe *p = xcalloc(1, sizeof(*p));
-    p->loop = loop;
     p->sink = sink;
-    p->fd = fd;
-    ev_io_init(&p->watcher, output_pipe_read_cb, fd, EV_READ);
-    p->watcher.data = p;
-    ev_io_start(loop, &p->watcher);
+    child_reader_init(&p->rd, loop, output_pipe_data, output_pipe_eof, p);
+    child_reader_start(&p->rd, fd);
     return p;
 }
 
@@ -622,7 +602,7 @@ output_pipe_set_eof_cb(struct output_pipe *p, void (*cb)(struct output_pipe *p, 
 bool
 output_pipe_done(const struct output_pipe *p)
 {
-    return p->fd < 0;
+    return !child_reader_open(&p->rd);
 }
 
 void
@@ -631,20 +611,8 @@ output_pipe_drain_and_free(struct output_pipe *p)
     if (!p) {
         return;
     }
-    if (p->fd >= 0) {
-        char buf[OUTPUT_READ_SIZE];
-        for (int i = 0; i < OUTPUT_DRAIN_READS; i++) {
-            ssize_t n = read(p->fd, buf, sizeof(buf));
-            if (n > 0) {
-                output_sink_write(p->sink, buf, (size_t)n);
-            } else if (n < 0 && errno == EINTR) {
-                continue;
-            } else {
-                break; /* EOF, EAGAIN (a grandchild still holds the pipe) or an error */
-            }
-        }
-        output_pipe_close(p);
-    }
+    child_reader_drain(&p->rd, OUTPUT_DRAIN_READS);
+    child_reader_close(&p->rd);
     output_sink_flush(p->sink);
     free(p);
 }

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
 #include "ready.h"
 #include "spawn.h"
@@ -141,32 +142,61 @@ static int build_environment(struct proc *p, const struct spawn_user *user, stru
     return 0;
 }
 
-static void close_fd(int *fd)
+/* The rlimit_* options of a program, as spawn requests them. */
+static void proc_spawn_limits(const struct proc_config *c, struct spawn_request *req)
 {
-    if (*fd >= 0) {
-        close(*fd);
-        *fd = -1;
+    const struct {
+        int resource;
+        int64_t value;
+    } limits[] = {{RLIMIT_NOFILE, c->rlimit_nofile},
+                  {RLIMIT_CORE, c->rlimit_core},
+                  {RLIMIT_NPROC, c->rlimit_nproc},
+                  {RLIMIT_AS, c->rlimit_as}};
+    for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+        if (limits[i].value == RLIMIT_UNSET) {
+            continue;
+        }
+        rlim_t v = limits[i].value == RLIMIT_UNLIMITED ? RLIM_INFINITY : (rlim_t)limits[i].value;
+        req->rlimits[req->nrlimits].resource = limits[i].resource;
+        req->rlimits[req->nrlimits].limit.rlim_cur = v;
+        req->rlimits[req->nrlimits].limit.rlim_max = v;
+        req->nrlimits++;
     }
 }
 
-/* Makes a pipe whose read end (tend's) is non-blocking; both ends close-on-exec. */
-static int make_output_pipe(int fds[2])
+/* The child's fd 0: a file handed over as it is (the child may even seek in it), a copy of
+ * the feed's read end (tend keeps its own), or -1 for /dev/null. */
+static int proc_spawn_stdin(struct proc *p, int *in, char **err)
 {
-    if (pipe2(fds, O_CLOEXEC) < 0) {
-        return -1;
+    const struct proc_config *c = p->cfg;
+    *in = -1;
+    if (c->stdin.kind == STDIN_FILE) {
+        *in = open(c->stdin.path, O_RDONLY | O_CLOEXEC);
+        if (*in < 0) {
+            *err = xasprintf("cannot open stdin file %s: %s", c->stdin.path, strerror(errno));
+            return -1;
+        }
     }
-    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    if (p->in) {
+        int rfd = feed_reader_fd(p->in);
+        if (rfd < 0) {
+            *err = xasprintf("cannot create the stdin pipe: %s", strerror(errno));
+            return -1;
+        }
+        *in = fcntl(rfd, F_DUPFD_CLOEXEC, 0);
+    }
     return 0;
 }
 
-/* Forks and executes the process. On failure *err says why (for the log and status). */
+/* Forks and executes the process through the child engine; its output pipes go to the
+ * program's sinks. On failure *err says why (for the log and status). */
 static int proc_spawn(struct proc *p, char **err)
 {
     const struct proc_config *c = p->cfg;
     struct spawn_user user = {0};
     bool have_user = false;
     struct strv env = {0};
-    int out[2] = {-1, -1}, errp[2] = {-1, -1}, in = -1, ready_end = -1;
+    int in = -1, ready_end = -1;
     int rc = -1;
 
     p->spawn_status = 125;
@@ -180,20 +210,9 @@ static int proc_spawn(struct proc *p, char **err)
             goto done;
         }
     }
-    if (build_environment(p, have_user ? &user : NULL, &env, err) < 0) {
+    if (build_environment(p, have_user ? &user : NULL, &env, err) < 0 ||
+        proc_spawn_stdin(p, &in, err) < 0) {
         goto done;
-    }
-    if (make_output_pipe(out) < 0 || (!c->redirect_stderr && make_output_pipe(errp) < 0)) {
-        *err = xasprintf("cannot create pipes: %s", strerror(errno));
-        goto done;
-    }
-    if (c->stdin.kind == STDIN_FILE) {
-        /* a regular file is handed over as it is: the child may even seek in it */
-        in = open(c->stdin.path, O_RDONLY | O_CLOEXEC);
-        if (in < 0) {
-            *err = xasprintf("cannot open stdin file %s: %s", c->stdin.path, strerror(errno));
-            goto done;
-        }
     }
 
     struct spawn_request req;
@@ -203,52 +222,24 @@ static int proc_spawn(struct proc *p, char **err)
     req.cwd = c->directory;
     req.umask = c->umask >= 0 ? c->umask : -1;
     req.user = have_user && user.uid != geteuid() ? &user : NULL;
-    req.new_process_group = true;
-    if (p->in) {
-        int rfd = feed_reader_fd(p->in);
-        if (rfd < 0) {
-            *err = xasprintf("cannot create the stdin pipe: %s", strerror(errno));
-            goto done;
-        }
-        in = dup(rfd); /* closed below like a file would be; tend keeps its own */
-        fcntl(in, F_SETFD, FD_CLOEXEC);
-    }
     req.map[0].src = in;
     req.map[0].target = 0;
-    req.map[1].src = out[1];
-    req.map[1].target = 1;
-    req.map[2].src = c->redirect_stderr ? out[1] : errp[1];
-    req.map[2].target = 2;
-    req.nmap = 3;
+    req.nmap = 1;
     if (c->ready.kind == PROBE_FD) {
         if (ready_prepare_fd(p, &ready_end, err) < 0) {
             goto done;
         }
-        req.map[3].src = ready_end;
-        req.map[3].target = c->ready.fd;
-        req.nmap = 4;
+        req.map[1].src = ready_end;
+        req.map[1].target = c->ready.fd;
+        req.nmap = 2;
     }
-    const struct {
-        int resource;
-        int64_t value;
-    } limits[] = {{RLIMIT_NOFILE, c->rlimit_nofile},
-                  {RLIMIT_CORE, c->rlimit_core},
-                  {RLIMIT_NPROC, c->rlimit_nproc},
-                  {RLIMIT_AS, c->rlimit_as}};
-    for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
-        if (limits[i].value == RLIMIT_UNSET) {
-            continue;
-        }
-        rlim_t v = limits[i].value == RLIMIT_UNLIMITED ? RLIM_INFINITY : (rlim_t)limits[i].value;
-        req.rlimits[req.nrlimits].resource = limits[i].resource;
-        req.rlimits[req.nrlimits].limit.rlim_cur = v;
-        req.rlimits[req.nrlimits].limit.rlim_max = v;
-        req.nrlimits++;
-    }
+    proc_spawn_limits(c, &req);
 
+    const struct child_stdio io = {.out_to = -1, .err_to = -1, .merge_stderr = c->redirect_stderr};
     struct spawn_error se = {0};
     pid_t pid;
-    if (spawn_child(&req, &pid, &se) < 0) {
+    int out_rd, err_rd;
+    if (child_spawn(&req, &io, &pid, &out_rd, &err_rd, &se) < 0) {
         p->spawn_status = spawn_error_exit_code(&se);
         *err = spawn_error_message(&se);
         spawn_error_free(&se);
@@ -257,22 +248,14 @@ static int proc_spawn(struct proc *p, char **err)
     p->pid = pid;
     p->started_at = ev_time();
     pid_entry_add(p->sv, &p->main_entry, pid);
-    close_fd(&out[1]);
-    close_fd(&errp[1]);
-    p->out_pipe = output_pipe_new(p->sv->loop, out[0], p->out);
-    out[0] = -1;
-    if (!c->redirect_stderr) {
-        p->err_pipe = output_pipe_new(p->sv->loop, errp[0], p->err);
-        errp[0] = -1;
+    p->out_pipe = output_pipe_new(p->sv->loop, out_rd, p->out);
+    if (err_rd >= 0) {
+        p->err_pipe = output_pipe_new(p->sv->loop, err_rd, p->err);
     }
     rc = 0;
 done:
-    close_fd(&out[0]);
-    close_fd(&out[1]);
-    close_fd(&errp[0]);
-    close_fd(&errp[1]);
-    close_fd(&in);
-    close_fd(&ready_end);
+    child_close(&in);
+    child_close(&ready_end);
     strv_free(&env);
     if (have_user) {
         spawn_user_free(&user);
