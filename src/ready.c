@@ -1,7 +1,9 @@
 /* ready.c - readiness probes and health checks. A probe that fails is retried with a growing
  * pause (100 ms up to 1 s) while the supervisor's startsecs budget lasts; a health check runs
  * every healthcheck_interval and restarts the program after healthcheck_retries failures in a
- * row. Timers run only while a probe or check is due: an idle tend never wakes up. */
+ * row. Timers run only while a probe or check is due: an idle tend never wakes up.
+ * Reports to the supervisor through sv->reports (never calls supervise.c); calls pidmap,
+ * spawn, exitstatus and log. */
 #include "ready.h"
 
 #include <errno.h>
@@ -19,11 +21,64 @@
 
 #include "exitstatus.h"
 #include "log.h"
+#include "spawn.h"
 
 const char *health_name(enum health h)
 {
     static const char *const names[] = {"none", "starting", "healthy", "unhealthy"};
     return names[h];
+}
+
+int ready_environment(struct proc *p, struct strv *env, char **err)
+{
+    if (p->cfg->ready.kind != PROBE_NOTIFY) {
+        return 0;
+    }
+    if (notify_open(p->sv, err) < 0) {
+        strv_free(env);
+        return -1;
+    }
+    char *ns = xasprintf("NOTIFY_SOCKET=%s", p->sv->notify_path);
+    strv_setenv(env, ns);
+    free(ns);
+    return 0;
+}
+
+/* Spawns a probe or health-check command with std fds on /dev/null in its own process group,
+ * in the program's environment and directory; its exit arrives through the entry. */
+static int ready_spawn_helper(struct proc *p, const struct strv *argv, struct pid_entry *e,
+                              char **err)
+{
+    struct strv env;
+    if (spawn_build_environment(&p->sv->cfg->global.environment, p->cfg, NULL, &env, err) < 0) {
+        return -1;
+    }
+    if (ready_environment(p, &env, err) < 0) {
+        return -1;
+    }
+    struct spawn_request req;
+    memset(&req, 0, sizeof(req));
+    req.argv = (const char *const *)argv->v;
+    req.envp = (const char *const *)env.v;
+    req.cwd = p->cfg->directory;
+    req.umask = -1;
+    req.new_process_group = true;
+    for (int i = 0; i < 3; i++) {
+        req.map[i].src = -1;
+        req.map[i].target = i;
+    }
+    req.nmap = 3;
+    struct spawn_error se = {0};
+    pid_t pid;
+    int rc = spawn_child(&req, &pid, &se);
+    if (rc < 0) {
+        *err = spawn_error_message(&se);
+        spawn_error_free(&se);
+    } else {
+        pid_map_add(&p->sv->pids, e, pid);
+    }
+    strv_free(&env);
+    return rc;
 }
 
 static void probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -96,7 +151,7 @@ void ready_probe_stop(struct proc *p)
     probe_close_fd(p);
     if (p->probe_entry.pid > 0) {
         kill(-p->probe_entry.pid, SIGKILL);
-        pid_entry_remove(p->sv, &p->probe_entry);
+        pid_map_remove(&p->sv->pids, &p->probe_entry);
     }
 }
 
@@ -104,7 +159,7 @@ static void probe_passed(struct proc *p, const char *how)
 {
     log_info("%s (pid %d) is ready (%s)", p->cfg->name, (int)p->pid, how);
     ready_probe_stop(p);
-    proc_became_ready(p);
+    p->sv->reports->up(p);
 }
 
 /* Tries again after a pause that grows from 100 ms to 1 s. */
@@ -134,7 +189,7 @@ static void probe_attempt(struct proc *p)
         ev_io_start(p->sv->loop, &p->probe_io);
     } else if (pr->kind == PROBE_EXEC) {
         char *err = NULL;
-        if (proc_spawn_helper(p, &pr->argv, &p->probe_entry, &err) < 0) {
+        if (ready_spawn_helper(p, &pr->argv, &p->probe_entry, &err) < 0) {
             log_warn("%s: readiness probe: %s", p->cfg->name, err);
             free(err);
             probe_retry(p);
@@ -210,7 +265,7 @@ void ready_probe_start(struct proc *p)
 
 void ready_probe_exited(struct proc *p, int status)
 {
-    pid_entry_remove(p->sv, &p->probe_entry);
+    pid_map_remove(&p->sv->pids, &p->probe_entry);
     if (p->state != PROC_STARTING) {
         return;
     }
@@ -240,7 +295,7 @@ static void health_cleanup(struct proc *p)
     }
     if (p->health_entry.pid > 0) {
         kill(-p->health_entry.pid, SIGKILL);
-        pid_entry_remove(p->sv, &p->health_entry);
+        pid_map_remove(&p->sv->pids, &p->health_entry);
     }
     p->health_running = false;
 }
@@ -285,7 +340,7 @@ static void health_result(struct proc *p, bool ok, const char *why)
                       p->cfg->name, (int)p->pid, p->health_failures);
             ev_timer_stop(p->sv->loop, &p->health_timer);
             p->restarts++;
-            proc_restart(p);
+            p->sv->reports->unhealthy(p);
             return;
         }
     }
@@ -316,7 +371,7 @@ static void health_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
         ev_io_start(p->sv->loop, &p->health_io);
     } else {
         char *err = NULL;
-        if (proc_spawn_helper(p, &hc->argv, &p->health_entry, &err) < 0) {
+        if (ready_spawn_helper(p, &hc->argv, &p->health_entry, &err) < 0) {
             health_result(p, false, err);
             free(err);
             return;
@@ -337,7 +392,7 @@ static void health_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 void health_exited(struct proc *p, int status)
 {
-    pid_entry_remove(p->sv, &p->health_entry);
+    pid_map_remove(&p->sv->pids, &p->health_entry);
     struct exit_info x = exit_decode(status);
     char *how = exit_describe(&x);
     health_result(p, x.code == 0, how);
@@ -349,11 +404,11 @@ void health_exited(struct proc *p, int status)
 /* The proc a sender belongs to: its main pid, or a process in its process group. */
 static struct proc *notify_sender(struct supervisor *sv, pid_t pid)
 {
-    struct proc *p = supervisor_proc_by_pid(sv, pid);
+    struct proc *p = pid_map_find_main(&sv->pids, pid);
     if (!p) {
         /* a helper such as systemd-notify runs in the program's process group */
         pid_t group = getpgid(pid);
-        p = group > 0 ? supervisor_proc_by_pid(sv, group) : NULL;
+        p = group > 0 ? pid_map_find_main(&sv->pids, group) : NULL;
     }
     return p;
 }

@@ -1,10 +1,21 @@
 /* ready.h - how tend knows a program is up and stays healthy: readiness probes (sd_notify,
- * tcp, exec, a newline on fd N), health checks, and the sd_notify datagram socket. */
+ * tcp, exec, a newline on fd N), health checks, and the sd_notify datagram socket. Called by
+ * supervise; reports back through struct ready_reports. */
 #ifndef TEND_READY_H
 #define TEND_READY_H
 
 #include "supervise.h"
 
+/* How readiness and health report to the supervisor: supervisor_new sets sv->reports, and
+ * ready.c calls these instead of calling into supervise.c. */
+struct ready_reports {
+    void (*up)(struct proc *p);        /* passed its readiness probe: RUNNING, ready */
+    void (*unhealthy)(struct proc *p); /* failed healthcheck_retries checks: restart it */
+};
+
+/* Adds NOTIFY_SOCKET (opening the socket on first need) for ready = notify; -1 with *err
+ * (env freed) when the socket cannot be opened. */
+int ready_environment(struct proc *p, struct strv *env, char **err);
 /* Initialises a new proc's probe and health watchers. */
 void ready_init(struct proc *p);
 /* Before spawning a program with ready = fd:N: makes the pipe; *child_end is the fd to map

@@ -36,58 +36,6 @@ bool proc_is_alive(const struct proc *p)
     return p->pid > 0;
 }
 
-/* ---- pid hash: every reaped pid is looked up here, so no event walks all programs ---- */
-
-static size_t pid_bucket(const struct supervisor *sv, pid_t pid)
-{
-    return ((size_t)pid * 2654435761u) & (sv->nbuckets - 1);
-}
-
-static void pid_link(struct supervisor *sv, struct pid_entry *e)
-{
-    size_t b = pid_bucket(sv, e->pid);
-    e->next = sv->pid_buckets[b];
-    sv->pid_buckets[b] = e;
-}
-
-void pid_entry_add(struct supervisor *sv, struct pid_entry *e, pid_t pid)
-{
-    e->pid = pid;
-    pid_link(sv, e);
-}
-
-void pid_entry_remove(struct supervisor *sv, struct pid_entry *e)
-{
-    if (e->pid <= 0) {
-        return;
-    }
-    struct pid_entry **link = &sv->pid_buckets[pid_bucket(sv, e->pid)];
-    while (*link && *link != e) {
-        link = &(*link)->next;
-    }
-    if (*link) {
-        *link = e->next;
-    }
-    e->next = NULL;
-    e->pid = 0;
-}
-
-static struct pid_entry *pid_lookup(struct supervisor *sv, pid_t pid)
-{
-    for (struct pid_entry *e = sv->pid_buckets[pid_bucket(sv, pid)]; e; e = e->next) {
-        if (e->pid == pid) {
-            return e;
-        }
-    }
-    return NULL;
-}
-
-struct proc *supervisor_proc_by_pid(struct supervisor *sv, pid_t pid)
-{
-    struct pid_entry *e = pid_lookup(sv, pid);
-    return e && e->kind == PID_MAIN ? e->proc : NULL;
-}
-
 /* ---- state changes ---- */
 
 void proc_set_state(struct proc *p, enum proc_state s)
@@ -130,16 +78,7 @@ static int build_environment(struct proc *p, const struct spawn_user *user, stru
     if (spawn_build_environment(&p->sv->cfg->global.environment, p->cfg, user, env, err) < 0) {
         return -1;
     }
-    if (p->cfg->ready.kind == PROBE_NOTIFY) {
-        if (notify_open(p->sv, err) < 0) {
-            strv_free(env);
-            return -1;
-        }
-        char *ns = xasprintf("NOTIFY_SOCKET=%s", p->sv->notify_path);
-        strv_setenv(env, ns);
-        free(ns);
-    }
-    return 0;
+    return ready_environment(p, env, err);
 }
 
 /* The rlimit_* options of a program, as spawn requests them. */
@@ -247,7 +186,7 @@ static int proc_spawn(struct proc *p, char **err)
     }
     p->pid = pid;
     p->started_at = ev_time();
-    pid_entry_add(p->sv, &p->main_entry, pid);
+    pid_map_add(&p->sv->pids, &p->main_entry, pid);
     p->out_pipe = output_pipe_new(p->sv->loop, out_rd, p->out);
     if (err_rd >= 0) {
         p->err_pipe = output_pipe_new(p->sv->loop, err_rd, p->err);
@@ -263,38 +202,8 @@ done:
     return rc;
 }
 
-int proc_spawn_helper(struct proc *p, const struct strv *argv, struct pid_entry *e, char **err)
-{
-    struct strv env;
-    if (build_environment(p, NULL, &env, err) < 0) {
-        return -1;
-    }
-    struct spawn_request req;
-    memset(&req, 0, sizeof(req));
-    req.argv = (const char *const *)argv->v;
-    req.envp = (const char *const *)env.v;
-    req.cwd = p->cfg->directory;
-    req.umask = -1;
-    req.new_process_group = true;
-    for (int i = 0; i < 3; i++) {
-        req.map[i].src = -1;
-        req.map[i].target = i;
-    }
-    req.nmap = 3;
-    struct spawn_error se = {0};
-    pid_t pid;
-    int rc = spawn_child(&req, &pid, &se);
-    if (rc < 0) {
-        *err = spawn_error_message(&se);
-        spawn_error_free(&se);
-    } else {
-        pid_entry_add(p->sv, e, pid);
-    }
-    strv_free(&env);
-    return rc;
-}
-
 static void proc_wait_ready(struct proc *p);
+static void proc_became_ready(struct proc *p);
 static void proc_start_failed(struct proc *p, const char *what);
 static void proc_do_start(struct proc *p);
 static void unwire(struct proc *p);
@@ -363,7 +272,7 @@ static void forking_find_daemon(struct proc *p)
     if (pid > 0) {
         free(why);
         p->pid = pid;
-        pid_entry_add(p->sv, &p->main_entry, pid);
+        pid_map_add(&p->sv->pids, &p->main_entry, pid);
         log_info("%s (pid %d) daemon found in %s", p->cfg->name, (int)pid, p->cfg->pidfile);
         proc_wait_ready(p);
         return;
@@ -580,7 +489,7 @@ static void proc_wait_ready(struct proc *p)
 
 static void deps_notify_ready(struct proc *p);
 
-void proc_became_ready(struct proc *p)
+static void proc_became_ready(struct proc *p)
 {
     timer_cancel(p);
     p->retries = 0;
@@ -755,7 +664,7 @@ static void proc_exited(struct proc *p, int status)
     pid_t pid = p->pid;
     ev_tstamp ran = ev_time() - p->started_at;
     timer_cancel(p);
-    pid_entry_remove(sv, &p->main_entry);
+    pid_map_remove(&sv->pids, &p->main_entry);
     ready_probe_stop(p);
     health_stop(p);
     p->ready = false;
@@ -879,7 +788,7 @@ static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
     if (!WIFEXITED(w->rstatus) && !WIFSIGNALED(w->rstatus)) {
         return; /* stopped or continued: not an exit */
     }
-    struct pid_entry *e = pid_lookup(sv, w->rpid);
+    struct pid_entry *e = pid_map_find(&sv->pids, w->rpid);
     if (!e) {
         /* an orphan re-parented to tend (the subreaper): reaped by libev already */
         sv->orphans_reaped++;
@@ -1254,6 +1163,12 @@ int proc_send(struct proc *p, const char *buf, size_t n, bool eof, char **err)
     return 0;
 }
 
+/* How readiness probes and health checks report back (ready.h). */
+static const struct ready_reports supervisor_ready_reports = {
+    .up = proc_became_ready,
+    .unhealthy = proc_restart,
+};
+
 struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool console)
 {
     struct supervisor *sv = xcalloc(1, sizeof(*sv));
@@ -1262,11 +1177,8 @@ struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool
     sv->console = console;
     sv->nprocs = cfg->nprocs;
     sv->procs = xcalloc(cfg->nprocs, sizeof(*sv->procs));
-    sv->nbuckets = 64;
-    while (sv->nbuckets < cfg->nprocs * 2) {
-        sv->nbuckets *= 2;
-    }
-    sv->pid_buckets = xcalloc(sv->nbuckets, sizeof(*sv->pid_buckets));
+    pid_map_init(&sv->pids, cfg->nprocs);
+    sv->reports = &supervisor_ready_reports;
     for (size_t i = 0; i < cfg->nprocs; i++) {
         int n = (int)strlen(cfg->procs[i]->name);
         sv->prefix_width = n > sv->prefix_width ? n : sv->prefix_width;
@@ -1340,7 +1252,7 @@ void supervisor_free(struct supervisor *sv)
     }
     free(sv->old_configs);
     free(sv->procs);
-    free(sv->pid_buckets);
+    pid_map_free(&sv->pids);
     config_free(sv->cfg);
     free(sv);
 }
@@ -1595,24 +1507,7 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
     free(sv->procs);
     sv->procs = procs;
     sv->nprocs = n;
-    if (sv->nbuckets < n * 2) {
-        size_t nb = sv->nbuckets;
-        while (nb < n * 2) {
-            nb *= 2;
-        }
-        struct pid_entry **buckets = xcalloc(nb, sizeof(*buckets));
-        struct pid_entry **oldb = sv->pid_buckets;
-        size_t oldn = sv->nbuckets;
-        sv->pid_buckets = buckets;
-        sv->nbuckets = nb;
-        for (size_t b = 0; b < oldn; b++) {
-            for (struct pid_entry *e = oldb[b], *next; e; e = next) {
-                next = e->next;
-                pid_link(sv, e);
-            }
-        }
-        free(oldb);
-    }
+    pid_map_reserve(&sv->pids, n);
 
     for (size_t i = 0; i < n; i++) {
         struct proc_config *pc = newcfg->procs[i];

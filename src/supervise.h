@@ -12,6 +12,7 @@
 #include "exitstatus.h"
 #include "feed.h"
 #include "output.h"
+#include "pidmap.h"
 
 enum proc_state {
     PROC_STOPPED,
@@ -27,16 +28,7 @@ const char *proc_state_name(enum proc_state s);
 
 struct supervisor;
 struct proc;
-
-/* What a reaped pid belongs to: the program itself, its readiness probe or its health check.
- * Each proc embeds its entries, so the pid hash needs no allocation. */
-enum pid_kind { PID_MAIN, PID_PROBE, PID_HEALTH };
-struct pid_entry {
-    pid_t pid;
-    enum pid_kind kind;
-    struct proc *proc;
-    struct pid_entry *next;
-};
+struct ready_reports;
 
 enum health { HEALTH_NONE, HEALTH_UNKNOWN, HEALTH_OK, HEALTH_FAILING };
 
@@ -108,8 +100,8 @@ struct supervisor {
     struct config *cfg;
     struct proc **procs; /* start order: priority, then file order */
     size_t nprocs;
-    struct pid_entry **pid_buckets; /* pid -> entry, chained */
-    size_t nbuckets;
+    struct pid_map pids; /* program, probe and health-check pids -> their proc */
+    const struct ready_reports *reports; /* how ready.c reports back (set by supervisor_new) */
     ev_child child_watcher;
     char *notify_path; /* NOTIFY_SOCKET for ready = notify programs */
     int notify_fd;
@@ -174,16 +166,7 @@ void proc_restart(struct proc *p);
 int proc_signal(struct proc *p, int sig);
 bool proc_is_alive(const struct proc *p);
 
-/* ---- shared by supervise.c and ready.c (readiness probes and health checks) ---- */
-void pid_entry_add(struct supervisor *sv, struct pid_entry *e, pid_t pid);
-void pid_entry_remove(struct supervisor *sv, struct pid_entry *e);
-struct proc *supervisor_proc_by_pid(struct supervisor *sv, pid_t pid);
 void proc_set_state(struct proc *p, enum proc_state s);
 void proc_kill(struct proc *p, int sig, bool group);
-/* The process is up (survived startsecs, passed its readiness probe, or found its daemon). */
-void proc_became_ready(struct proc *p);
-/* Spawns a helper command (probe or health check) with std fds on /dev/null in its own
- * process group; its exit arrives through the entry. */
-int proc_spawn_helper(struct proc *p, const struct strv *argv, struct pid_entry *e, char **err);
 
 #endif
