@@ -10,15 +10,11 @@ setup() {
     BIN="$BATS_TEST_TMPDIR/bin"
     mkdir -p "$BIN"
     ln -s "$TEND" "$BIN/tend"
-    SLEEP="$BATS_TEST_TMPDIR/sleep"
-    ln -s "$(type -P sleep)" "$SLEEP"
+    use_tend_fixture
 }
 
 teardown() {
-    if [ -n "${CFG:-}" ]; then
-        "$TEND" -c "$CFG" down >/dev/null 2>&1 || true
-    fi
-    pkill -KILL -f -- "$BATS_TEST_TMPDIR" 2>/dev/null || true
+    teardown_tend
 }
 
 # completions WORD...: what bash offers for the command line WORD... when TAB is pressed at

@@ -5,20 +5,11 @@
 load helpers
 
 setup() {
-    SLEEP="$BATS_TEST_TMPDIR/sleep"
-    ln -s "$(command -v sleep)" "$SLEEP"
-    SOCK="$BATS_TEST_TMPDIR/run/tend.sock"
-    PIDFILE="$BATS_TEST_TMPDIR/run/tend.pid"
+    use_tend_fixture
 }
 
 teardown() {
-    if [ -n "${CFG:-}" ]; then
-        "$TEND" -c "$CFG" down >/dev/null 2>&1 || true
-    fi
-    if [ -f "$PIDFILE" ]; then
-        kill -KILL "$(cat "$PIDFILE")" 2>/dev/null || true
-    fi
-    pkill -KILL -f -- "$BATS_TEST_TMPDIR" 2>/dev/null || true
+    teardown_tend
 }
 
 # demo_config: three programs, two in a group, and a manual one
@@ -51,10 +42,6 @@ EOF2
 )
 }
 
-tend_() {
-    "$TEND" -c "$CFG" "$@"
-}
-
 daemon_pid() {
     cat "$PIDFILE"
 }
@@ -72,7 +59,7 @@ daemon_pid() {
 
 @test "the daemon is detached: not the launcher's child, not a session leader, fds 0-2 on /dev/null" {
     demo_config
-    tend_ up -d
+    start_daemon
     pid=$(daemon_pid)
     [ "$(tend_ pid)" = "$pid" ]
     ppid=$(awk '/^PPid:/ {print $2}' /proc/"$pid"/status)
@@ -89,7 +76,7 @@ daemon_pid() {
 
 @test "the pid file holds the daemon's pid and is removed on exit; the socket too" {
     demo_config
-    tend_ up -d
+    start_daemon
     pid=$(daemon_pid)
     kill -0 "$pid"
     run tend_ down
@@ -103,7 +90,7 @@ daemon_pid() {
 
 @test "a second instance is refused with 'already running (pid N)' and exit 1" {
     demo_config
-    tend_ up -d
+    start_daemon
     pid=$(daemon_pid)
     run tend_ up -d
     assert_status 1
@@ -115,7 +102,7 @@ daemon_pid() {
 
 @test "a stale pid file and socket of a killed tend are taken over" {
     demo_config
-    tend_ up -d
+    start_daemon
     old=$(daemon_pid)
     kill -KILL "$old"
     wait_for 10 eval '! kill -0 "$old" 2>/dev/null'
@@ -131,7 +118,7 @@ daemon_pid() {
 
 @test "status --json has the documented fields" {
     demo_config
-    tend_ up -d
+    start_daemon
     run --separate-stderr tend_ status --json
     assert_status 0
     jq -e . <<<"$output" >/dev/null
@@ -148,7 +135,7 @@ daemon_pid() {
 
 @test "status NAME exits 0 only when every named process is RUNNING; unknown names exit 1" {
     demo_config
-    tend_ up -d
+    start_daemon
     run tend_ status api worker
     assert_status 0
     run tend_ status api manual
@@ -165,7 +152,7 @@ daemon_pid() {
 
 @test "start and stop wait for the state and report it; all and GROUP:* work" {
     demo_config
-    tend_ up -d
+    start_daemon
     run tend_ start manual
     assert_status 0
     assert_output_contains "manual: RUNNING"
@@ -175,11 +162,11 @@ daemon_pid() {
     assert_output_contains "api: stopped"
     assert_output_contains "worker: stopped"
     ! pgrep -f "$SLEEP 1002" >/dev/null
-    [ "$(tend_ status --json | jq -r '.[] | select(.name == "worker") | .state')" = STOPPED ]
+    state_is worker STOPPED
     run tend_ start all
     assert_status 1
     assert_output_contains "quitter"
-    [ "$(tend_ status --json | jq -r '.[] | select(.name == "worker") | .state')" = RUNNING ]
+    state_is worker RUNNING
     run tend_ stop all
     assert_status 0
     run pgrep -f "$SLEEP"
@@ -188,19 +175,19 @@ daemon_pid() {
 
 @test "start of a program that exits too quickly fails with the reason" {
     demo_config
-    tend_ up -d
+    start_daemon
     run tend_ start quitter
     assert_status 1
     assert_output_contains "quitter: not started: exited too quickly: exited with status 3"
-    [ "$(tend_ status --json | jq -r '.[] | select(.name == "quitter") | .state')" = FATAL ]
+    state_is quitter FATAL
 }
 
 @test "start --no-wait returns at once; stop of a stopped process is fine" {
     demo_config
-    tend_ up -d
+    start_daemon
     run tend_ start --no-wait manual
     assert_status 0
-    wait_for 10 eval '[ "$(tend_ status --json | jq -r ".[] | select(.name == \"manual\") | .state")" = RUNNING ]'
+    wait_state manual RUNNING
     tend_ stop manual
     run tend_ stop manual
     assert_status 0
@@ -208,7 +195,7 @@ daemon_pid() {
 
 @test "restart gives a new pid" {
     demo_config
-    tend_ up -d
+    start_daemon
     old=$(tend_ pid worker)
     run tend_ restart worker
     assert_status 0
@@ -219,7 +206,7 @@ daemon_pid() {
 
 @test "signal delivers to the process; a stopped one is an error" {
     demo_config
-    tend_ up -d
+    start_daemon
     wait_for 10 eval 'tend_ logs solo | grep -q "solo ready"'
     run tend_ signal USR1 solo
     assert_status 0
@@ -232,7 +219,7 @@ daemon_pid() {
 
 @test "pid prints tend's pid, or a process's" {
     demo_config
-    tend_ up -d
+    start_daemon
     [ "$(tend_ pid)" = "$(daemon_pid)" ]
     [ "$(tend_ pid worker)" = "$(pgrep -f "$SLEEP 1002")" ]
     run tend_ pid manual
@@ -250,7 +237,7 @@ startsecs = 0
 autorestart = false
 EOF2
 )
-    tend_ up -d
+    start_daemon
     tend_ wait job >"$BATS_TEST_TMPDIR/wait.out" 2>&1 3>&- &
     waiter=$!
     # still waiting while the job runs
@@ -275,7 +262,7 @@ command = sh -c 'for i in 1 2 3 4 5; do echo "line \$i"; done; echo oops >&2; wh
 startsecs = 0
 EOF2
 )
-    tend_ up -d
+    start_daemon
     wait_for 10 eval 'tend_ logs talker | grep -q "line 5"'
     run tend_ logs talker -n 2
     assert_status 0
@@ -304,7 +291,7 @@ stdout_logfile = $BATS_TEST_TMPDIR/filed.log
 startsecs = 0
 EOF2
 )
-    tend_ up -d
+    start_daemon
     wait_for 10 grep -q "into the file" "$BATS_TEST_TMPDIR/filed.log"
     run tend_ logs filed
     assert_status 0
@@ -327,7 +314,7 @@ command = $SLEEP 1003
 startsecs = 0
 EOF2
 )
-    tend_ up -d
+    start_daemon
     keep=$(tend_ pid keep)
     change=$(tend_ pid change)
     cat >"$CFG" <<EOF2
@@ -369,7 +356,7 @@ EOF2
 
 @test "a broken file is rejected whole by reload: nothing changes" {
     demo_config
-    tend_ up -d
+    start_daemon
     api=$(tend_ pid api)
     cp "$CFG" "$CFG.good"
     printf '[program:api]\ncommand = /bin/true\n[program:extra]\ncommand = /bin/true\nbogus = 1\n' >>"$CFG"
@@ -384,7 +371,7 @@ EOF2
 
 @test "SIGHUP reloads like the reload verb" {
     demo_config
-    tend_ up -d
+    start_daemon
     printf '[program:hupadded]\ncommand = %s 1009\nstartsecs = 0\n' "$SLEEP" >>"$CFG"
     kill -HUP "$(daemon_pid)"
     wait_for 10 eval 'pgrep -f "$SLEEP 1009" >/dev/null'
@@ -405,7 +392,7 @@ EOF2
 
 @test "garbage, half requests, huge lines and a flood of clients leave tend answering" {
     demo_config
-    tend_ up -d
+    start_daemon
     python3 - "$SOCK" <<'PY'
 import socket, sys
 path = sys.argv[1]
@@ -450,7 +437,7 @@ PY
     [ "$(id -u)" -eq 0 ] || skip "needs root to run a client as nobody"
     command -v setpriv >/dev/null || skip "setpriv not installed"
     demo_config
-    tend_ up -d
+    start_daemon
     [ "$(stat -c %a "$SOCK")" = 600 ]
     # even with the directory opened up, another uid cannot talk to it
     chmod 755 "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR/run" "$(dirname "$BATS_TEST_TMPDIR")" || true
@@ -464,7 +451,7 @@ PY
 
 @test "down stops every process, returns when tend has exited" {
     demo_config
-    tend_ up -d
+    start_daemon
     pid=$(daemon_pid)
     run tend_ down
     assert_status 0
@@ -476,7 +463,7 @@ PY
 @test "a foreground tend up answers the control verbs too" {
     demo_config
     start_tend "$CFG"
-    wait_for 10 eval 'tend_ status api >/dev/null'
+    wait_answers 10 api
     run tend_ status api
     assert_status 0
     run tend_ down

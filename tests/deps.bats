@@ -5,17 +5,11 @@
 load helpers
 
 setup() {
-    SLEEP="$BATS_TEST_TMPDIR/sleep"
-    ln -s "$(command -v sleep)" "$SLEEP"
-    SOCK="$BATS_TEST_TMPDIR/run/tend.sock"
+    use_tend_fixture
 }
 
 teardown() {
-    kill_tend_and_marked "$BATS_TEST_TMPDIR"
-}
-
-tend_() {
-    "$TEND" -c "$CFG" "$@"
+    teardown_tend
 }
 
 # line_of TEXT: the line number of TEXT's first appearance in tend's log
@@ -122,7 +116,7 @@ EOF2
 }
 
 @test "tend start NAME starts its missing dependencies first" {
-    CFG=$(write_config <<EOF2
+    start_with_config <<EOF2
 [tend]
 socket = $SOCK
 [program:lib]
@@ -135,13 +129,10 @@ depends_on = lib
 autostart = false
 startsecs = 0
 EOF2
-)
-    start_tend "$CFG"
-    wait_for 10 eval 'tend_ status >/dev/null'
     run tend_ start app
     assert_status 0
     assert_output_contains "app: RUNNING"
-    [ "$(tend_ status --json | jq -r '.[] | select(.name == "lib") | .state')" = RUNNING ]
+    state_is lib RUNNING
 }
 
 @test "a oneshot gates its dependents: they start after it exits 0" {
@@ -162,7 +153,7 @@ EOF2
     wait_for 10 eval 'pgrep -f "$SLEEP 1000" >/dev/null'
     log_has "migrate (pid"
     log_has "finished"
-    [ "$(tend_ status --json | jq -r '.[] | select(.name == "migrate") | .state')" = EXITED ]
+    state_is migrate EXITED
     [ "$(tend_ status --json | jq -r '.[] | select(.name == "migrate") | .exit_code')" = 0 ]
     ! log_has "exited with status 9"
 }
@@ -183,7 +174,7 @@ EOF2
 )
     start_tend "$CFG"
     wait_log "daemon found in $pf" 20
-    wait_for 10 eval '[ "$(tend_ status --json | jq -r ".[0].state")" = RUNNING ]'
+    wait_state daemon RUNNING
     pid=$(cat "$pf")
     [ "$(tend_ pid daemon)" = "$pid" ]
     # it was re-parented to tend, the subreaper

@@ -8,38 +8,22 @@
 load helpers
 
 setup() {
-    SLEEP="$BATS_TEST_TMPDIR/sleep"
-    ln -s "$(command -v sleep)" "$SLEEP"
-    SOCK="$BATS_TEST_TMPDIR/run/tend.sock"
-    PIDFILE="$BATS_TEST_TMPDIR/run/tend.pid"
+    use_tend_fixture
+    # every client call has a deadline: a supervisor that stops answering fails the test,
+    # never hangs it
+    TEND_CLIENT_TIMEOUT=30
     MOUNTED=
     ORPHANS=
 }
 
 teardown() {
-    if [ -n "${CFG:-}" ] && [ -z "${TEND_PID:-}" ]; then
-        "$TEND" -c "$CFG" down >/dev/null 2>&1 || true
-    fi
-    kill_tend_and_marked "$BATS_TEST_TMPDIR"
-    if [ -f "$PIDFILE" ]; then
-        kill -KILL "$(cat "$PIDFILE")" 2>/dev/null || true
-    fi
+    teardown_tend
     for p in $ORPHANS; do
         kill -KILL "$p" 2>/dev/null || true
     done
     if [ -n "$MOUNTED" ]; then
         umount -l "$MOUNTED" 2>/dev/null || true
     fi
-}
-
-# every client call has a deadline: a supervisor that stops answering fails the test, never hangs it
-tend_() {
-    timeout 30 "$TEND" -c "$CFG" "$@"
-}
-
-# answers: the supervisor of $CFG answers on its socket
-answers() {
-    tend_ pid >/dev/null 2>&1
 }
 
 fd_count() {
@@ -79,7 +63,7 @@ asan_build() {
 }
 
 @test "a thousand crashes in a row: tend's fds and memory are the same at the end as at the start" {
-    CFG=$(write_config <<EOF2
+    start_with_config <<EOF2
 [tend]
 socket = $SOCK
 loglevel = warn
@@ -93,9 +77,6 @@ backoff_base = 0
 restart_delay = 0
 rlimit_core = 0
 EOF2
-)
-    start_tend "$CFG"
-    wait_for 20 answers
     fds0=$(fd_count "$TEND_PID")
     rss0=$(rss_kb "$TEND_PID")
     tend_ start --no-wait crashy

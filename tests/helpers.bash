@@ -108,3 +108,86 @@ pid_of() {
 marker() {
     printf 'tendtest-%s-%s' "$$" "$BATS_TEST_NUMBER"
 }
+
+# ---- fixtures of the files that start a supervisor ----
+
+# use_tend_fixture: the usual setup. SLEEP is a link to sleep(1) inside BATS_TEST_TMPDIR, so
+# every process a test starts carries that directory in its command line and teardown_tend
+# finds it; SOCK and PIDFILE are paths under $BATS_TEST_TMPDIR/run for the config; CFG is empty.
+use_tend_fixture() {
+    SLEEP="$BATS_TEST_TMPDIR/sleep"
+    ln -s "$(command -v sleep)" "$SLEEP"
+    SOCK="$BATS_TEST_TMPDIR/run/tend.sock"
+    PIDFILE="$BATS_TEST_TMPDIR/run/tend.pid"
+    CFG=
+}
+
+# teardown_tend [MARKER]: leaves nothing behind: `tend down` for a daemon started from $CFG
+# (when no foreground tend runs), then kill_tend_and_marked MARKER (default: the test's
+# directory), then the pid in $PIDFILE.
+teardown_tend() {
+    if [ -n "${CFG:-}" ] && [ -z "${TEND_PID:-}" ]; then
+        "$TEND" -c "$CFG" down >/dev/null 2>&1 || true
+    fi
+    kill_tend_and_marked "${1:-$BATS_TEST_TMPDIR}"
+    if [ -n "${PIDFILE:-}" ] && [ -f "$PIDFILE" ]; then
+        kill -KILL "$(cat "$PIDFILE")" 2>/dev/null || true
+    fi
+}
+
+# tend_ ARGS...: the client on $CFG; bounded by TEND_CLIENT_TIMEOUT seconds when it is set
+tend_() {
+    if [ -n "${TEND_CLIENT_TIMEOUT:-}" ]; then
+        timeout "$TEND_CLIENT_TIMEOUT" "$TEND" -c "$CFG" "$@"
+    else
+        "$TEND" -c "$CFG" "$@"
+    fi
+}
+
+# answers [NAME...]: the supervisor of $CFG answers `status` (for NAME)
+answers() {
+    tend_ status "$@" >/dev/null 2>&1
+}
+
+# wait_answers [SECONDS] [NAME...]: waits until the supervisor answers (default 10 s)
+wait_answers() {
+    local secs=${1:-10}
+    shift || true
+    wait_for "$secs" answers "$@"
+}
+
+# state_of NAME: the state `tend status --json` gives process NAME (empty when unknown)
+state_of() {
+    tend_ status --json 2>/dev/null | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'
+}
+
+# state_is NAME STATE: process NAME is in STATE now
+state_is() {
+    [ "$(state_of "$1")" = "$2" ]
+}
+
+# wait_state NAME STATE [SECONDS]: waits until process NAME is in STATE (default 10 s)
+wait_state() {
+    wait_for "${3:-10}" state_is "$1" "$2" || {
+        tend_ status >&2 || true
+        return 1
+    }
+}
+
+# start_with_config [ARGS...]: stdin becomes $CFG, `tend up ARGS...` starts in the background
+# (start_tend) and this returns once its control socket answers.
+start_with_config() {
+    CFG=$(write_config)
+    start_tend "$CFG" "$@"
+    wait_answers 20 || {
+        echo "--- tend log:" >&2
+        cat "$BATS_TEST_TMPDIR/tend.err" >&2
+        return 1
+    }
+}
+
+# start_daemon [ARGS...]: `tend up -d ARGS...` on $CFG; it returns once the daemon is up and
+# its socket answers (or fails the test with tend's own message)
+start_daemon() {
+    tend_ up -d "$@"
+}

@@ -5,21 +5,15 @@
 load helpers
 
 setup() {
-    SLEEP="$BATS_TEST_TMPDIR/sleep"
-    ln -s "$(command -v sleep)" "$SLEEP"
-    SOCK="$BATS_TEST_TMPDIR/run/tend.sock"
+    use_tend_fixture
 }
 
 teardown() {
-    kill_tend_and_marked "$BATS_TEST_TMPDIR"
-}
-
-tend_() {
-    "$TEND" -c "$CFG" "$@"
+    teardown_tend
 }
 
 @test "tend send reaches a cat-like program; --eof makes it exit 0" {
-    CFG=$(write_config <<EOF2
+    start_with_config <<EOF2
 [tend]
 socket = $SOCK
 [program:echoer]
@@ -28,9 +22,6 @@ stdin = pipe
 stdout_logfile = $BATS_TEST_TMPDIR/echoer.log
 startsecs = 0
 EOF2
-)
-    start_tend "$CFG"
-    wait_for 10 eval 'tend_ status echoer >/dev/null'
     run tend_ send echoer hello "two words"
     assert_status 0
     printf 'line from stdin\nand a second\n' | tend_ send echoer -
@@ -39,13 +30,13 @@ EOF2
     run tend_ send --eof echoer
     assert_status 0
     wait_for 10 grep -q "end of input" "$BATS_TEST_TMPDIR/echoer.log"
-    wait_for 10 eval '[ "$(tend_ status --json | jq -r ".[0].state")" = EXITED ]'
+    wait_state echoer EXITED
     [ "$(tend_ status --json | jq -r '.[0].exit_code')" = 0 ]
     [ "$(tend_ status --json | jq -r '.[0].stdin_bytes')" -eq 45 ]
 }
 
 @test "send to a program whose stdin is not a pipe, or that is gone, is a clear error" {
-    CFG=$(write_config <<EOF2
+    start_with_config <<EOF2
 [tend]
 socket = $SOCK
 [program:plain]
@@ -56,9 +47,6 @@ command = $SLEEP 1001
 stdin = pipe
 autostart = false
 EOF2
-)
-    start_tend "$CFG"
-    wait_for 10 eval 'tend_ status plain >/dev/null'
     run tend_ send plain hi
     assert_status 1
     assert_output_contains "stdin is not a pipe"
@@ -70,7 +58,7 @@ EOF2
 }
 
 @test "a full stdin buffer gives an error, not a hang" {
-    CFG=$(write_config <<EOF2
+    start_with_config <<EOF2
 [tend]
 socket = $SOCK
 [program:deaf]
@@ -78,9 +66,6 @@ command = $SLEEP 1000
 stdin = pipe
 startsecs = 0
 EOF2
-)
-    start_tend "$CFG"
-    wait_for 10 eval 'tend_ status deaf >/dev/null'
     # 64 KiB fit in the pipe, 256 KiB in tend's buffer: 1 MiB cannot
     run timeout 60 bash -c "head -c 1048576 /dev/zero | '$TEND' -c '$CFG' send deaf -"
     assert_status 1

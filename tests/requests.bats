@@ -6,17 +6,11 @@
 load helpers
 
 setup() {
-    SLEEP="$BATS_TEST_TMPDIR/sleep"
-    ln -s "$(command -v sleep)" "$SLEEP"
-    SOCK="$BATS_TEST_TMPDIR/run/tend.sock"
+    use_tend_fixture
 }
 
 teardown() {
-    kill_tend_and_marked "$BATS_TEST_TMPDIR"
-}
-
-tend_() {
-    "$TEND" -c "$CFG" "$@"
+    teardown_tend
 }
 
 # starts_ms FILE: the start times (ms) a program recorded, one per line

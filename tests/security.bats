@@ -8,26 +8,16 @@
 load helpers
 
 setup() {
-    SOCK="$BATS_TEST_TMPDIR/run/tend.sock"
+    use_tend_fixture
     # (not next to the socket: the pid file's directory would be created first, with mode 0755)
     PIDFILE="$BATS_TEST_TMPDIR/pid/tend.pid"
     # a unique argument of sleep, to find and clean up the test's processes
     MARK="1000.$$$BATS_TEST_NUMBER"
-    CFG=
+    TEND_CLIENT_TIMEOUT=30
 }
 
 teardown() {
-    if [ -n "$CFG" ]; then
-        "$TEND" -c "$CFG" down >/dev/null 2>&1 || true
-    fi
-    if [ -f "$PIDFILE" ]; then
-        kill -KILL "$(cat "$PIDFILE")" 2>/dev/null || true
-    fi
-    kill_tend_and_marked "$MARK"
-}
-
-tend_() {
-    timeout 30 "$TEND" -c "$CFG" "$@"
+    teardown_tend "$MARK"
 }
 
 # needs_nobody: root, setpriv and a user nobody that can execute $TEND, or the test is skipped

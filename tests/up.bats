@@ -6,12 +6,11 @@
 load helpers
 
 setup() {
-    SLEEP="$BATS_TEST_TMPDIR/sleep"
-    ln -s "$(command -v sleep)" "$SLEEP"
+    use_tend_fixture
 }
 
 teardown() {
-    kill_tend_and_marked "$BATS_TEST_TMPDIR"
+    teardown_tend
 }
 
 # children_of PID: pids whose parent is PID
