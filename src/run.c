@@ -81,161 +81,236 @@ run_parse_duration(const char *opt, const char *s, int64_t *ms)
     return 0;
 }
 
-enum {
-    RUN_OPT_INPUT_TEXT = 256,
-    RUN_OPT_STDOUT,
-    RUN_OPT_STDERR,
-    RUN_OPT_CAPTURE,
-    RUN_OPT_SHELL,
-    RUN_OPT_REPORT,
-    RUN_OPT_JSON,
-    RUN_OPT_KEEP_GOING,
+/* ---- the option table: one entry per option; getopt's tables are built from it ---- */
+
+#define RUN_GO_ON (-1) /* what an option's apply returns to go on parsing */
+
+/* Which mode an option belongs to: given in the other, it is a usage error. */
+enum run_scope { RUN_FOR_ANY, RUN_FOR_ONE, RUN_FOR_BATCH };
+
+struct run_option {
+    const char *name; /* the long name */
+    int key;          /* the short letter, or a number above 255 */
+    int has_arg;      /* no_argument, required_argument */
+    enum run_scope scope;
+    /* RUN_GO_ON, or the exit status to return at once (after printing why) */
+    int (*apply)(struct run_opts *o, const char *arg);
 };
 
-/* Returns -1 to go on, or the exit status to return at once. */
 static int
-run_parse(struct run_opts *o, const char *config, int argc, char **argv)
+run_set_input(struct run_opts *o, const char *arg)
 {
-    static const struct option long_options[] = {
-        {"input", required_argument, NULL, 'i'},
-        {"input-text", required_argument, NULL, RUN_OPT_INPUT_TEXT},
-        {"stdout", required_argument, NULL, RUN_OPT_STDOUT},
-        {"stderr", required_argument, NULL, RUN_OPT_STDERR},
-        {"capture", no_argument, NULL, RUN_OPT_CAPTURE},
-        {"timeout", required_argument, NULL, 't'},
-        {"signal", required_argument, NULL, 's'},
-        {"kill-after", required_argument, NULL, 'k'},
-        {"env", required_argument, NULL, 'e'},
-        {"cwd", required_argument, NULL, 'C'},
-        {"user", required_argument, NULL, 'u'},
-        {"shell", no_argument, NULL, RUN_OPT_SHELL},
-        {"report", no_argument, NULL, RUN_OPT_REPORT},
-        {"json", no_argument, NULL, RUN_OPT_JSON},
-        {"jobs", required_argument, NULL, 'j'},
-        {"keep-going", no_argument, NULL, RUN_OPT_KEEP_GOING},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    memset(o, 0, sizeof(*o));
-    o->config = config;
-    o->signal = SIGTERM;
-    o->kill_after_ms = 5000;
-    strv_init(&o->env);
-    strv_init(&o->names);
+    o->input = arg;
+    return RUN_GO_ON;
+}
 
-    /* main() ran getopt already: 0 makes glibc start over; "+" stops at the command */
-    optind = 0;
-    opterr = 0;
-    int c;
-    for (;;) {
-        c = getopt_long(argc, argv, "+:i:t:s:k:e:C:u:j:c:h", long_options, NULL);
-        if (c == -1) {
-            /* With -c the words are NAMEs, and options may follow them; without, the first
-             * word starts the command and everything after it is the command's. */
-            bool after_dashes = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
-            if (!o->config || optind >= argc || after_dashes) {
-                break;
+static int
+run_set_input_text(struct run_opts *o, const char *arg)
+{
+    o->input_text = arg;
+    return RUN_GO_ON;
+}
+
+static int
+run_set_stdout(struct run_opts *o, const char *arg)
+{
+    o->stdout_path = arg;
+    return RUN_GO_ON;
+}
+
+static int
+run_set_stderr(struct run_opts *o, const char *arg)
+{
+    o->stderr_path = arg;
+    return RUN_GO_ON;
+}
+
+static int
+run_set_capture(struct run_opts *o, const char *arg)
+{
+    (void)arg;
+    o->capture = true;
+    return RUN_GO_ON;
+}
+
+static int
+run_set_timeout(struct run_opts *o, const char *arg)
+{
+    return run_parse_duration("--timeout", arg, &o->timeout_ms) < 0 ? RUN_EXIT_USAGE : RUN_GO_ON;
+}
+
+static int
+run_set_kill_after(struct run_opts *o, const char *arg)
+{
+    return run_parse_duration("--kill-after", arg, &o->kill_after_ms) < 0 ? RUN_EXIT_USAGE
+                                                                           : RUN_GO_ON;
+}
+
+static int
+run_set_signal(struct run_opts *o, const char *arg)
+{
+    char *err = NULL;
+    if (value_parse_signal(arg, &o->signal, &err) < 0) {
+        fprintf(stderr, "tend: run: --signal: %s\n%s", err, run_synopsis);
+        free(err);
+        return RUN_EXIT_USAGE;
+    }
+    return RUN_GO_ON;
+}
+
+static int
+run_set_env(struct run_opts *o, const char *arg)
+{
+    if (arg[0] == '=' || !strchr(arg, '=')) {
+        return run_usage_error("--env needs NAME=VALUE, not '%s'", arg);
+    }
+    strv_push(&o->env, arg);
+    return RUN_GO_ON;
+}
+
+static int
+run_set_cwd(struct run_opts *o, const char *arg)
+{
+    o->cwd = arg;
+    return RUN_GO_ON;
+}
+
+static int
+run_set_user(struct run_opts *o, const char *arg)
+{
+    o->user = arg;
+    return RUN_GO_ON;
+}
+
+static int
+run_set_shell(struct run_opts *o, const char *arg)
+{
+    (void)arg;
+    o->shell = true;
+    return RUN_GO_ON;
+}
+
+static int
+run_set_report(struct run_opts *o, const char *arg)
+{
+    (void)arg;
+    o->report = true;
+    return RUN_GO_ON;
+}
+
+static int
+run_set_json(struct run_opts *o, const char *arg)
+{
+    (void)arg;
+    o->json = true;
+    return RUN_GO_ON;
+}
+
+static int
+run_set_jobs(struct run_opts *o, const char *arg)
+{
+    char *err = NULL;
+    if (value_parse_int(arg, 1, 100000, &o->jobs, &err) < 0) {
+        fprintf(stderr, "tend: run: --jobs: %s\n%s", err, run_synopsis);
+        free(err);
+        return RUN_EXIT_USAGE;
+    }
+    return RUN_GO_ON;
+}
+
+static int
+run_set_keep_going(struct run_opts *o, const char *arg)
+{
+    (void)arg;
+    o->keep_going = true;
+    return RUN_GO_ON;
+}
+
+static int
+run_set_config(struct run_opts *o, const char *arg)
+{
+    o->config = arg;
+    return RUN_GO_ON;
+}
+
+static int
+run_show_help(struct run_opts *o, const char *arg)
+{
+    (void)o;
+    (void)arg;
+    run_help();
+    return 0;
+}
+
+static const struct run_option run_options[] = {
+    {"input", 'i', required_argument, RUN_FOR_ONE, run_set_input},
+    {"input-text", 256, required_argument, RUN_FOR_ONE, run_set_input_text},
+    {"stdout", 257, required_argument, RUN_FOR_ONE, run_set_stdout},
+    {"stderr", 258, required_argument, RUN_FOR_ONE, run_set_stderr},
+    {"capture", 259, no_argument, RUN_FOR_ONE, run_set_capture},
+    {"timeout", 't', required_argument, RUN_FOR_ONE, run_set_timeout},
+    {"signal", 's', required_argument, RUN_FOR_ONE, run_set_signal},
+    {"kill-after", 'k', required_argument, RUN_FOR_ONE, run_set_kill_after},
+    {"env", 'e', required_argument, RUN_FOR_ONE, run_set_env},
+    {"cwd", 'C', required_argument, RUN_FOR_ONE, run_set_cwd},
+    {"user", 'u', required_argument, RUN_FOR_ONE, run_set_user},
+    {"shell", 260, no_argument, RUN_FOR_ONE, run_set_shell},
+    {"report", 261, no_argument, RUN_FOR_ONE, run_set_report},
+    {"json", 262, no_argument, RUN_FOR_ANY, run_set_json},
+    {"jobs", 'j', required_argument, RUN_FOR_BATCH, run_set_jobs},
+    {"keep-going", 263, no_argument, RUN_FOR_BATCH, run_set_keep_going},
+    {"config", 'c', required_argument, RUN_FOR_ANY, run_set_config},
+    {"help", 'h', no_argument, RUN_FOR_ANY, run_show_help},
+};
+
+/* getopt_long's tables from run_options: "+" stops at the command, ":" reports a missing
+ * value as ':'. */
+static void
+run_getopt_tables(struct option *longopts, char *shortopts)
+{
+    char *p = shortopts;
+    *p++ = '+';
+    *p++ = ':';
+    for (size_t i = 0; i < ARRAY_SIZE(run_options); i++) {
+        const struct run_option *r = &run_options[i];
+        longopts[i] = (struct option){r->name, r->has_arg, NULL, r->key};
+        if (r->key < 256) {
+            *p++ = (char)r->key;
+            if (r->has_arg == required_argument) {
+                *p++ = ':';
             }
-            strv_push(&o->names, argv[optind++]);
-            continue;
-        }
-        const char *name = argv[optind - 1];
-        switch (c) {
-        case 'i':
-            o->input = optarg;
-            o->single_only = o->single_only ? o->single_only : "--input";
-            break;
-        case RUN_OPT_INPUT_TEXT:
-            o->input_text = optarg;
-            o->single_only = o->single_only ? o->single_only : "--input-text";
-            break;
-        case RUN_OPT_STDOUT:
-            o->stdout_path = optarg;
-            o->single_only = o->single_only ? o->single_only : "--stdout";
-            break;
-        case RUN_OPT_STDERR:
-            o->stderr_path = optarg;
-            o->single_only = o->single_only ? o->single_only : "--stderr";
-            break;
-        case RUN_OPT_CAPTURE:
-            o->capture = true;
-            o->single_only = o->single_only ? o->single_only : "--capture";
-            break;
-        case 't':
-            if (run_parse_duration("--timeout", optarg, &o->timeout_ms) < 0) {
-                return RUN_EXIT_USAGE;
-            }
-            o->single_only = o->single_only ? o->single_only : "--timeout";
-            break;
-        case 'k':
-            if (run_parse_duration("--kill-after", optarg, &o->kill_after_ms) < 0) {
-                return RUN_EXIT_USAGE;
-            }
-            o->single_only = o->single_only ? o->single_only : "--kill-after";
-            break;
-        case 's': {
-            char *err = NULL;
-            if (value_parse_signal(optarg, &o->signal, &err) < 0) {
-                fprintf(stderr, "tend: run: --signal: %s\n%s", err, run_synopsis);
-                free(err);
-                return RUN_EXIT_USAGE;
-            }
-            o->single_only = o->single_only ? o->single_only : "--signal";
-            break;
-        }
-        case 'e':
-            if (optarg[0] == '=' || !strchr(optarg, '=')) {
-                return run_usage_error("--env needs NAME=VALUE, not '%s'", optarg);
-            }
-            strv_push(&o->env, optarg);
-            o->single_only = o->single_only ? o->single_only : "--env";
-            break;
-        case 'C':
-            o->cwd = optarg;
-            o->single_only = o->single_only ? o->single_only : "--cwd";
-            break;
-        case 'u':
-            o->user = optarg;
-            o->single_only = o->single_only ? o->single_only : "--user";
-            break;
-        case RUN_OPT_SHELL:
-            o->shell = true;
-            o->single_only = o->single_only ? o->single_only : "--shell";
-            break;
-        case RUN_OPT_REPORT:
-            o->report = true;
-            o->single_only = o->single_only ? o->single_only : "--report";
-            break;
-        case RUN_OPT_JSON:
-            o->json = true;
-            break;
-        case 'j': {
-            char *err = NULL;
-            if (value_parse_int(optarg, 1, 100000, &o->jobs, &err) < 0) {
-                fprintf(stderr, "tend: run: --jobs: %s\n%s", err, run_synopsis);
-                free(err);
-                return RUN_EXIT_USAGE;
-            }
-            o->batch_only = o->batch_only ? o->batch_only : "--jobs";
-            break;
-        }
-        case RUN_OPT_KEEP_GOING:
-            o->keep_going = true;
-            o->batch_only = o->batch_only ? o->batch_only : "--keep-going";
-            break;
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'h':
-            run_help();
-            return 0;
-        case ':':
-            return run_usage_error("option '%s' needs a value", name);
-        default:
-            return run_usage_error("unknown option '%s'", name);
         }
     }
+    longopts[ARRAY_SIZE(run_options)] = (struct option){NULL, 0, NULL, 0};
+    *p = '\0';
+}
+
+/* Applies one option found by getopt; remembers the first one of each mode. */
+static int
+run_apply(struct run_opts *o, int key, const char *arg)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(run_options); i++) {
+        const struct run_option *r = &run_options[i];
+        if (r->key != key) {
+            continue;
+        }
+        const char **first = r->scope == RUN_FOR_ONE     ? &o->single_only
+                             : r->scope == RUN_FOR_BATCH ? &o->batch_only
+                                                         : NULL;
+        int rc = r->apply(o, arg);
+        if (rc == RUN_GO_ON && first && !*first) {
+            *first = r->name;
+        }
+        return rc;
+    }
+    return RUN_GO_ON;
+}
+
+/* After the options: which words are the command or the NAMEs, and whether the options
+ * fit the mode. */
+static int
+run_check(struct run_opts *o, int argc, char **argv)
+{
     for (int i = optind; i < argc && o->names.n > 0; i++) {
         strv_push(&o->names, argv[i]);
     }
@@ -248,13 +323,13 @@ run_parse(struct run_opts *o, const char *config, int argc, char **argv)
     }
     if (o->config) {
         if (o->single_only) {
-            return run_usage_error("%s is for one command, not for the jobs of -c FILE",
+            return run_usage_error("--%s is for one command, not for the jobs of -c FILE",
                                    o->single_only);
         }
-        return -1;
+        return RUN_GO_ON;
     }
     if (o->batch_only) {
-        return run_usage_error("%s needs -c FILE", o->batch_only);
+        return run_usage_error("--%s needs -c FILE", o->batch_only);
     }
     if (o->nwords == 0) {
         return run_usage_error("%s", "no command to run");
@@ -265,7 +340,51 @@ run_parse(struct run_opts *o, const char *config, int argc, char **argv)
     if (o->json) {
         o->capture = true;
     }
-    return -1;
+    return RUN_GO_ON;
+}
+
+/* Returns -1 to go on, or the exit status to return at once. */
+static int
+run_parse(struct run_opts *o, const char *config, int argc, char **argv)
+{
+    struct option longopts[ARRAY_SIZE(run_options) + 1];
+    char shortopts[3 + 2 * ARRAY_SIZE(run_options) + 1];
+    run_getopt_tables(longopts, shortopts);
+    memset(o, 0, sizeof(*o));
+    o->config = config;
+    o->signal = SIGTERM;
+    o->kill_after_ms = 5000;
+    strv_init(&o->env);
+    strv_init(&o->names);
+
+    /* main() ran getopt already: 0 makes glibc start over */
+    optind = 0;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+        if (c == -1) {
+            /* With -c the words are NAMEs, and options may follow them; without, the first
+             * word starts the command and everything after it is the command's. */
+            bool after_dashes = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
+            if (!o->config || optind >= argc || after_dashes) {
+                break;
+            }
+            strv_push(&o->names, argv[optind++]);
+            continue;
+        }
+        const char *name = argv[optind - 1];
+        if (c == ':') {
+            return run_usage_error("option '%s' needs a value", name);
+        }
+        if (c == '?') {
+            return run_usage_error("unknown option '%s'", name);
+        }
+        int rc = run_apply(o, c, optarg);
+        if (rc != RUN_GO_ON) {
+            return rc;
+        }
+    }
+    return run_check(o, argc, argv);
 }
 
 int

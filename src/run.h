@@ -30,8 +30,8 @@ struct run_opts {
     struct strv names; /* NAMEs collected between options in batch mode */
     char **words;      /* CMD [ARG...], or NAMEs in batch mode */
     int nwords;
-    const char *single_only; /* first option given that only makes sense for one command */
-    const char *batch_only;  /* first option given that only makes sense with -c */
+    const char *single_only; /* first option given that is only for one command (long name) */
+    const char *batch_only;  /* first option given that is only for -c (long name) */
 };
 
 /* `tend run -- CMD`: returns the exit status (oneshot.c). */
