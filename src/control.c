@@ -1,6 +1,8 @@
 /* control.c - the control socket's server side: non-blocking clients with bounded buffers and
  * an idle timeout, peers checked with SO_PEERCRED, one request per connection, and replies
- * rendered here (text or JSON) so the client only copies bytes. */
+ * rendered here (text or JSON, status through status.c) so the client only copies bytes.
+ * Calls supervise's public functions, status, protocol, output, json and log; up.c wires it
+ * to the supervisor (hooks for reload and down). */
 #include "control.h"
 
 #include <errno.h>
@@ -17,6 +19,8 @@
 
 #include "json.h"
 #include "log.h"
+#include "logtail.h"
+#include "status.h"
 #include "values.h"
 
 #define CONTROL_MAX_REQUEST (64 * 1024)
@@ -58,76 +62,6 @@ struct control {
     struct client *clients;
     size_t nclients;
 };
-
-/* ---- encoding ---- */
-
-void control_encode_word(struct strbuf *out, const char *word)
-{
-    for (const unsigned char *p = (const unsigned char *)word; *p; p++) {
-        if (*p == '%' || *p < 0x20 || *p == 0x7f) {
-            strbuf_addf(out, "%%%02X", *p);
-        } else {
-            strbuf_addc(out, (char)*p);
-        }
-    }
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-void control_encode_bytes(struct strbuf *out, const char *buf, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char b = (unsigned char)buf[i];
-        if (b == '%' || b < 0x20 || b == 0x7f) {
-            strbuf_addf(out, "%%%02X", b);
-        } else {
-            strbuf_addc(out, (char)b);
-        }
-    }
-}
-
-char *control_decode_bytes(const char *s, size_t n, size_t *len)
-{
-    struct strbuf sb;
-    strbuf_init(&sb);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            strbuf_addc(&sb, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
-            i += 2;
-        } else {
-            strbuf_addc(&sb, s[i]);
-        }
-    }
-    *len = sb.len;
-    return strbuf_detach(&sb);
-}
-
-char *control_decode_word(const char *s, size_t n)
-{
-    struct strbuf sb;
-    strbuf_init(&sb);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            strbuf_addc(&sb, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
-            i += 2;
-        } else {
-            strbuf_addc(&sb, s[i]);
-        }
-    }
-    return strbuf_detach(&sb);
-}
 
 /* ---- connections ---- */
 
@@ -291,129 +225,6 @@ static int resolve_targets(struct control *ctl, char **names, size_t nnames, str
     return rc;
 }
 
-/* ---- status ---- */
-
-static void format_uptime(struct strbuf *sb, double secs)
-{
-    long s = (long)secs;
-    if (s >= 86400) {
-        strbuf_addf(sb, "%ldd %ld:%02ld:%02ld", s / 86400, s % 86400 / 3600, s % 3600 / 60,
-                    s % 60);
-    } else {
-        strbuf_addf(sb, "%ld:%02ld:%02ld", s / 3600, s % 3600 / 60, s % 60);
-    }
-}
-
-static const char *state_color(enum proc_state s)
-{
-    switch (s) {
-    case PROC_RUNNING:
-        return "\033[32m";
-    case PROC_STARTING:
-    case PROC_BACKOFF:
-    case PROC_STOPPING:
-        return "\033[33m";
-    case PROC_FATAL:
-    case PROC_EXITED:
-        return "\033[31m";
-    default:
-        return "";
-    }
-}
-
-static char *proc_info(const struct proc *p)
-{
-    if (p->waiting_deps) {
-        struct strbuf sb;
-        strbuf_init(&sb);
-        strbuf_adds(&sb, "waiting for");
-        for (size_t i = 0, n = 0; i < p->ndeps; i++) {
-            if (!p->deps[i]->ready) {
-                strbuf_addf(&sb, "%s %s", n++ ? "," : "", p->deps[i]->cfg->name);
-            }
-        }
-        return strbuf_detach(&sb);
-    }
-    if (p->last_error && (p->state == PROC_FATAL || p->state == PROC_BACKOFF || p->blocked)) {
-        return xstrdup(p->last_error);
-    }
-    if (p->state == PROC_RUNNING && (p->health == HEALTH_FAILING || p->status_text)) {
-        return p->status_text && p->health != HEALTH_FAILING
-                   ? xstrdup(p->status_text)
-                   : xasprintf("unhealthy (%d failed checks)", p->health_failures);
-    }
-    if (p->has_exited && !proc_is_alive(p)) {
-        return exit_describe(&p->last_exit);
-    }
-    return xstrdup("");
-}
-
-static void status_json(struct json *j, const struct proc *p, double now)
-{
-    json_object_begin(j);
-    json_key(j, "name");
-    json_string(j, p->cfg->name);
-    json_key(j, "group");
-    json_string(j, p->cfg->group);
-    json_key(j, "program");
-    json_string(j, p->cfg->program);
-    json_key(j, "state");
-    json_string(j, proc_state_name(p->state));
-    json_key(j, "pid");
-    if (p->pid > 0) {
-        json_int(j, p->pid);
-    } else {
-        json_null(j);
-    }
-    json_key(j, "exit_code");
-    if (p->has_exited && p->last_exit.code >= 0) {
-        json_int(j, p->last_exit.code);
-    } else {
-        json_null(j);
-    }
-    json_key(j, "signal");
-    json_string(j, p->has_exited && p->last_exit.signal ? signal_name(p->last_exit.signal) : NULL);
-    json_key(j, "restarts");
-    json_int(j, p->restarts);
-    json_key(j, "started_at");
-    if (p->started_at > 0) {
-        json_double(j, p->started_at);
-    } else {
-        json_null(j);
-    }
-    json_key(j, "uptime_s");
-    if (proc_is_alive(p)) {
-        json_double(j, now - p->started_at);
-    } else {
-        json_null(j);
-    }
-    json_key(j, "since");
-    json_double(j, p->state_since);
-    json_key(j, "error");
-    json_string(j, p->last_error);
-    json_key(j, "ready");
-    json_bool(j, p->ready);
-    json_key(j, "waiting");
-    json_bool(j, p->waiting_deps);
-    json_key(j, "health");
-    json_string(j, health_name(p->health));
-    json_key(j, "status_text");
-    json_string(j, p->status_text);
-    json_key(j, "stdin_bytes");
-    json_int(j, p->in ? (int64_t)feed_bytes(p->in) : 0);
-    json_key(j, "stdout_bytes");
-    json_int(j, p->out ? (int64_t)output_sink_bytes(p->out) : 0);
-    json_key(j, "stderr_bytes");
-    json_int(j, p->err ? (int64_t)output_sink_bytes(p->err) : 0);
-    json_key(j, "dropped_bytes");
-    json_int(j, p->in ? (int64_t)feed_dropped(p->in) : 0);
-    char *info = proc_info(p);
-    json_key(j, "description");
-    json_string(j, info);
-    free(info);
-    json_object_end(j);
-}
-
 static void verb_status(struct client *c, char **args, size_t nargs, bool color)
 {
     struct control *ctl = c->ctl;
@@ -431,59 +242,9 @@ static void verb_status(struct client *c, char **args, size_t nargs, bool color)
     }
     double now = ev_time();
     if (c->json) {
-        struct json j;
-        json_init(&j, &out, false);
-        json_array_begin(&j);
-        for (size_t i = 0; i < n; i++) {
-            status_json(&j, targets[i], now);
-        }
-        json_array_end(&j);
-        strbuf_addc(&out, '\n');
+        status_render_json(&out, targets, n, now);
     } else {
-        int w = 4;
-        for (size_t i = 0; i < n; i++) {
-            int len = (int)strlen(targets[i]->cfg->name);
-            w = len > w ? len : w;
-        }
-        bool pipes = false;
-        for (size_t i = 0; i < n; i++) {
-            pipes |= targets[i]->in || targets[i]->nlinks;
-        }
-        strbuf_addf(&out, "%-*s  %-8s  %-7s  %-10s  %-8s  ", w, "NAME", "STATE", "PID", "UPTIME",
-                    "RESTARTS");
-        if (pipes) {
-            strbuf_addf(&out, "%-10s  %-10s  %-8s  ", "IN", "OUT", "DROPPED");
-        }
-        strbuf_adds(&out, "INFO\n");
-        for (size_t i = 0; i < n; i++) {
-            const struct proc *p = targets[i];
-            struct strbuf up;
-            strbuf_init(&up);
-            if (proc_is_alive(p)) {
-                format_uptime(&up, now - p->started_at);
-            } else {
-                strbuf_adds(&up, "-");
-            }
-            char pid[16] = "-";
-            if (p->pid > 0) {
-                snprintf(pid, sizeof(pid), "%d", (int)p->pid);
-            }
-            char *info = proc_info(p);
-            const char *on = color ? state_color(p->state) : "";
-            strbuf_addf(&out, "%-*s  %s%-8s%s  %-7s  %-10s  %-8u  ", w, p->cfg->name, on,
-                        proc_state_name(p->state), *on ? "\033[0m" : "", pid, up.buf,
-                        p->restarts);
-            if (pipes) {
-                unsigned long long in = p->in ? (unsigned long long)feed_bytes(p->in) : 0;
-                unsigned long long out_bytes =
-                    (p->out ? output_sink_bytes(p->out) : 0) + (p->err ? output_sink_bytes(p->err) : 0);
-                strbuf_addf(&out, "%-10llu  %-10llu  %-8llu  ", in, out_bytes,
-                            p->in ? (unsigned long long)feed_dropped(p->in) : 0ULL);
-            }
-            strbuf_addf(&out, "%s\n", info);
-            free(info);
-            strbuf_free(&up);
-        }
+        status_render_table(&out, targets, n, now, color);
     }
     /* scripts can trust it: naming processes asks whether every one of them is RUNNING */
     if (nargs > 0) {
@@ -751,44 +512,6 @@ static void follow_cb(void *arg, const char *buf, size_t n)
     client_watch(c, false);
 }
 
-/* The last `lines` lines of buf[0..n). */
-static size_t tail_offset(const char *buf, size_t n, long lines)
-{
-    size_t i = n;
-    if (i > 0 && buf[i - 1] == '\n') {
-        i--;
-    }
-    long seen = 0;
-    while (i > 0) {
-        if (buf[i - 1] == '\n' && ++seen == lines) {
-            return i;
-        }
-        i--;
-    }
-    return 0;
-}
-
-static char *read_file_tail(const char *path, size_t max, size_t *n)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    *n = 0;
-    if (fd < 0) {
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        close(fd);
-        return NULL;
-    }
-    off_t start = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
-    size_t want = (size_t)(st.st_size - start);
-    char *buf = xmalloc(want + 1);
-    ssize_t got = pread(fd, buf, want, start);
-    close(fd);
-    *n = got > 0 ? (size_t)got : 0;
-    return buf;
-}
-
 /* `logs --rotate NAME|GROUP:*|all`: rotate the log files now. */
 static void logs_rotate(struct client *c, const char *name)
 {
@@ -862,9 +585,9 @@ static void verb_logs(struct client *c, char **args, size_t nargs)
         return;
     }
     size_t n = 0;
-    char *buf = output_sink_path(sink) ? read_file_tail(output_sink_path(sink), 4 << 20, &n)
+    char *buf = output_sink_path(sink) ? logtail_read(output_sink_path(sink), 4 << 20, &n)
                                        : output_sink_ring_copy(sink, &n);
-    size_t from = lines == 0 ? n : (buf ? tail_offset(buf, n, lines) : 0);
+    size_t from = lines == 0 ? n : (buf ? logtail_offset(buf, n, lines) : 0);
     client_header(c, 0, "", 0);
     if (buf && from < n) {
         strbuf_add(&c->out, buf + from, n - from);

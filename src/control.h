@@ -14,6 +14,7 @@
 #include <ev.h>
 #include <stdbool.h>
 
+#include "protocol.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -39,12 +40,5 @@ void control_proc_changed(struct control *ctl, struct proc *p, enum proc_state o
 void control_proc_removed(struct control *ctl, struct proc *p);
 /* Answers `down` clients, closes every connection and removes the socket. */
 void control_free(struct control *ctl);
-
-/* Percent-encoding of one word of a request. */
-void control_encode_word(struct strbuf *out, const char *word);
-char *control_decode_word(const char *s, size_t n);
-/* The same for arbitrary bytes (NUL included): `tend send -` encodes its data once more. */
-void control_encode_bytes(struct strbuf *out, const char *buf, size_t n);
-char *control_decode_bytes(const char *s, size_t n, size_t *len);
 
 #endif

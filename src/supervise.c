@@ -1,7 +1,9 @@
 /* supervise.c - supervisord's state machine for every process: spawn, RUNNING after startsecs,
  * BACKOFF with a delay that grows by a second per failed start, FATAL after startretries,
- * autorestart against exitcodes, stop with stopsignal then KILL, shutdown in reverse order. */
-#include "supervise.h"
+ * autorestart against exitcodes, stop with stopsignal then KILL; a proc's life from proc_new to
+ * proc_free. Calls wiring, deps, ready, pidmap and log; reports a finished stop up through
+ * sv->proc_stopped, and state changes through sv->on_state. */
+#include "supervise_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,19 +11,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "child.h"
 #include "log.h"
 #include "ready.h"
-#include "spawn.h"
 #include "values.h"
 
-
-#define RING_SIZE (32 * 1024)
+/* Start, readiness and retry call each other in a circle (a ready dependency starts its
+ * dependents): declared once here. */
+static void proc_do_start(struct proc *p);
+static void proc_wait_ready(struct proc *p);
+static void proc_became_ready(struct proc *p);
+static void proc_start_failed(struct proc *p, const char *what);
 
 static const char *const state_names[] = {"STOPPED", "STARTING", "RUNNING", "BACKOFF",
                                           "STOPPING", "EXITED",  "FATAL"};
@@ -36,8 +39,6 @@ bool proc_is_alive(const struct proc *p)
     return p->pid > 0;
 }
 
-/* ---- state changes ---- */
-
 void proc_set_state(struct proc *p, enum proc_state s)
 {
     enum proc_state old = p->state;
@@ -49,7 +50,7 @@ void proc_set_state(struct proc *p, enum proc_state s)
     }
 }
 
-static void proc_set_error(struct proc *p, char *msg)
+void proc_set_error(struct proc *p, char *msg)
 {
     free(p->last_error);
     p->last_error = msg;
@@ -63,154 +64,10 @@ static void timer_arm(struct proc *p, ev_tstamp after)
     ev_timer_start(p->sv->loop, &p->timer);
 }
 
-static void timer_cancel(struct proc *p)
+void timer_cancel(struct proc *p)
 {
     ev_timer_stop(p->sv->loop, &p->timer);
 }
-
-/* ---- spawning ---- */
-
-/* tend's environment, then [tend] environment, env_file, the program's environment, and the
- * variables that tell a program who it is (supervisord's names too, for existing scripts). */
-static int build_environment(struct proc *p, const struct spawn_user *user, struct strv *env,
-                             char **err)
-{
-    if (spawn_build_environment(&p->sv->cfg->global.environment, p->cfg, user, env, err) < 0) {
-        return -1;
-    }
-    return ready_environment(p, env, err);
-}
-
-/* The rlimit_* options of a program, as spawn requests them. */
-static void proc_spawn_limits(const struct proc_config *c, struct spawn_request *req)
-{
-    const struct {
-        int resource;
-        int64_t value;
-    } limits[] = {{RLIMIT_NOFILE, c->rlimit_nofile},
-                  {RLIMIT_CORE, c->rlimit_core},
-                  {RLIMIT_NPROC, c->rlimit_nproc},
-                  {RLIMIT_AS, c->rlimit_as}};
-    for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
-        if (limits[i].value == RLIMIT_UNSET) {
-            continue;
-        }
-        rlim_t v = limits[i].value == RLIMIT_UNLIMITED ? RLIM_INFINITY : (rlim_t)limits[i].value;
-        req->rlimits[req->nrlimits].resource = limits[i].resource;
-        req->rlimits[req->nrlimits].limit.rlim_cur = v;
-        req->rlimits[req->nrlimits].limit.rlim_max = v;
-        req->nrlimits++;
-    }
-}
-
-/* The child's fd 0: a file handed over as it is (the child may even seek in it), a copy of
- * the feed's read end (tend keeps its own), or -1 for /dev/null. */
-static int proc_spawn_stdin(struct proc *p, int *in, char **err)
-{
-    const struct proc_config *c = p->cfg;
-    *in = -1;
-    if (c->stdin.kind == STDIN_FILE) {
-        *in = open(c->stdin.path, O_RDONLY | O_CLOEXEC);
-        if (*in < 0) {
-            *err = xasprintf("cannot open stdin file %s: %s", c->stdin.path, strerror(errno));
-            return -1;
-        }
-    }
-    if (p->in) {
-        int rfd = feed_reader_fd(p->in);
-        if (rfd < 0) {
-            *err = xasprintf("cannot create the stdin pipe: %s", strerror(errno));
-            return -1;
-        }
-        *in = fcntl(rfd, F_DUPFD_CLOEXEC, 0);
-    }
-    return 0;
-}
-
-/* Forks and executes the process through the child engine; its output pipes go to the
- * program's sinks. On failure *err says why (for the log and status). */
-static int proc_spawn(struct proc *p, char **err)
-{
-    const struct proc_config *c = p->cfg;
-    struct spawn_user user = {0};
-    bool have_user = false;
-    struct strv env = {0};
-    int in = -1, ready_end = -1;
-    int rc = -1;
-
-    p->spawn_status = 125;
-    if (c->user) {
-        if (spawn_user_lookup(c->user, &user, err) < 0) {
-            goto done;
-        }
-        have_user = true;
-        if (geteuid() != 0 && user.uid != geteuid()) {
-            *err = xasprintf("cannot run as user %s: tend is not running as root", c->user);
-            goto done;
-        }
-    }
-    if (build_environment(p, have_user ? &user : NULL, &env, err) < 0 ||
-        proc_spawn_stdin(p, &in, err) < 0) {
-        goto done;
-    }
-
-    struct spawn_request req;
-    memset(&req, 0, sizeof(req));
-    req.argv = (const char *const *)c->command.v;
-    req.envp = (const char *const *)env.v;
-    req.cwd = c->directory;
-    req.umask = c->umask >= 0 ? c->umask : -1;
-    req.user = have_user && user.uid != geteuid() ? &user : NULL;
-    req.map[0].src = in;
-    req.map[0].target = 0;
-    req.nmap = 1;
-    if (c->ready.kind == PROBE_FD) {
-        if (ready_prepare_fd(p, &ready_end, err) < 0) {
-            goto done;
-        }
-        req.map[1].src = ready_end;
-        req.map[1].target = c->ready.fd;
-        req.nmap = 2;
-    }
-    proc_spawn_limits(c, &req);
-
-    const struct child_stdio io = {.out_to = -1, .err_to = -1, .merge_stderr = c->redirect_stderr};
-    struct spawn_error se = {0};
-    pid_t pid;
-    int out_rd, err_rd;
-    if (child_spawn(&req, &io, &pid, &out_rd, &err_rd, &se) < 0) {
-        p->spawn_status = spawn_error_exit_code(&se);
-        *err = spawn_error_message(&se);
-        spawn_error_free(&se);
-        goto done;
-    }
-    p->pid = pid;
-    p->started_at = ev_time();
-    pid_map_add(&p->sv->pids, &p->main_entry, pid);
-    p->out_pipe = output_pipe_new(p->sv->loop, out_rd, p->out);
-    if (err_rd >= 0) {
-        p->err_pipe = output_pipe_new(p->sv->loop, err_rd, p->err);
-    }
-    rc = 0;
-done:
-    child_close(&in);
-    child_close(&ready_end);
-    strv_free(&env);
-    if (have_user) {
-        spawn_user_free(&user);
-    }
-    return rc;
-}
-
-static void proc_wait_ready(struct proc *p);
-static void proc_became_ready(struct proc *p);
-static void proc_start_failed(struct proc *p, const char *what);
-static void proc_do_start(struct proc *p);
-static void unwire(struct proc *p);
-static void wire_pipes(struct supervisor *sv);
-static void proc_free(struct proc *p);
-
-/* ---- type = forking: the daemon's pid comes from its pid file ---- */
 
 /* Reads a pid file the way a careful init does: no symlink, a regular file owned by root,
  * by tend's user or by the program's user, holding the pid of a live process. */
@@ -261,8 +118,6 @@ static pid_t read_pidfile(const struct proc *p, char **why)
     return (pid_t)pid;
 }
 
-static void proc_start_failed(struct proc *p, const char *what);
-
 /* Polls the pid file for a few seconds after the launcher exited (the daemon writes it a
  * moment later); a timer, only while waiting. */
 static void forking_find_daemon(struct proc *p)
@@ -299,28 +154,6 @@ static void forking_find_daemon(struct proc *p)
     timer_arm(p, 0.1);
 }
 
-/* ---- dependencies ---- */
-
-static bool deps_ready(const struct proc *p)
-{
-    for (size_t i = 0; i < p->ndeps; i++) {
-        if (!p->deps[i]->ready) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static struct proc *deps_failed(const struct proc *p)
-{
-    for (size_t i = 0; i < p->ndeps; i++) {
-        if (p->deps[i]->state == PROC_FATAL || p->deps[i]->blocked) {
-            return p->deps[i];
-        }
-    }
-    return NULL;
-}
-
 static void proc_notify(struct proc *p)
 {
     if (p->sv->on_state) {
@@ -354,8 +187,6 @@ static void deps_notify_fatal(struct proc *p)
     }
 }
 
-static void proc_do_start(struct proc *p);
-
 static void deps_notify_ready(struct proc *p)
 {
     for (size_t i = 0; i < p->ndependents; i++) {
@@ -366,8 +197,6 @@ static void deps_notify_ready(struct proc *p)
         }
     }
 }
-
-/* ---- the state machine ---- */
 
 static bool retries_exhausted(const struct proc *p)
 {
@@ -415,9 +244,6 @@ static void proc_critical_end(struct proc *p, int status, const char *why)
     sv->on_critical(sv, sv->on_state_arg);
 }
 
-/* A start that failed (spawn error, or exit before startsecs): BACKOFF or FATAL. */
-static void deps_notify_fatal(struct proc *p);
-
 static void proc_start_failed(struct proc *p, const char *what)
 {
     p->retries++;
@@ -441,8 +267,6 @@ static void proc_start_failed(struct proc *p, const char *what)
     proc_set_state(p, PROC_BACKOFF);
     timer_arm(p, delay);
 }
-
-static void proc_wait_ready(struct proc *p);
 
 static void proc_do_start(struct proc *p)
 {
@@ -486,8 +310,6 @@ static void proc_wait_ready(struct proc *p)
     }
     timer_arm(p, (ev_tstamp)p->cfg->startsecs / 1000.0);
 }
-
-static void deps_notify_ready(struct proc *p);
 
 static void proc_became_ready(struct proc *p)
 {
@@ -609,8 +431,6 @@ void proc_restart(struct proc *p)
     }
 }
 
-static void forking_find_daemon(struct proc *p);
-
 static void proc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct proc *p = w->data;
@@ -652,13 +472,8 @@ static void proc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     }
 }
 
-static void shutdown_proc_done(struct supervisor *sv, struct proc *p);
-static void proc_after_stop(struct proc *p);
-static void proc_make_sinks(struct proc *p);
-static void proc_free_sinks(struct proc *p);
-
 /* The process is gone: collect its output, decide by state and policy what comes next. */
-static void proc_exited(struct proc *p, int status)
+void proc_exited(struct proc *p, int status)
 {
     struct supervisor *sv = p->sv;
     pid_t pid = p->pid;
@@ -706,11 +521,7 @@ static void proc_exited(struct proc *p, int status)
         log_info("%s; stopped", what);
         proc_set_state(p, PROC_STOPPED);
         free(what);
-        if (sv->shutting_down && !p->retired) {
-            shutdown_proc_done(sv, p);
-        } else {
-            proc_after_stop(p);
-        }
+        sv->proc_stopped(p); /* shutdown or reload decides what comes next */
         return;
     }
     if (was == PROC_STARTING && p->cfg->type == PTYPE_ONESHOT && p->last_exit.code >= 0 &&
@@ -780,436 +591,30 @@ static void proc_exited(struct proc *p, int status)
     free(what);
 }
 
-static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
-{
-    struct supervisor *sv = w->data;
-    (void)loop;
-    (void)revents;
-    if (!WIFEXITED(w->rstatus) && !WIFSIGNALED(w->rstatus)) {
-        return; /* stopped or continued: not an exit */
-    }
-    struct pid_entry *e = pid_map_find(&sv->pids, w->rpid);
-    if (!e) {
-        /* an orphan re-parented to tend (the subreaper): reaped by libev already */
-        sv->orphans_reaped++;
-        log_debug("reaped orphan pid %d", (int)w->rpid);
-        return;
-    }
-    switch (e->kind) {
-    case PID_MAIN:
-        proc_exited(e->proc, w->rstatus);
-        break;
-    case PID_PROBE:
-        ready_probe_exited(e->proc, w->rstatus);
-        break;
-    case PID_HEALTH:
-        health_exited(e->proc, w->rstatus);
-        break;
-    }
-}
-
-/* ---- shutdown: reverse priority order, one level at a time ---- */
-
-static void shutdown_finish(struct supervisor *sv)
-{
-    ev_timer_stop(sv->loop, &sv->shutdown_deadline);
-    if (sv->shutdown_done) {
-        void (*done)(struct supervisor *, void *) = sv->shutdown_done;
-        sv->shutdown_done = NULL;
-        done(sv, sv->shutdown_arg);
-    }
-}
-
-static void shutdown_next_level(struct supervisor *sv)
-{
-    while (sv->shutdown_pending == 0) {
-        if (sv->shutdown_cursor == 0) {
-            /* processes a reload removed are stopping already; wait for them too */
-            if (sv->nretired == 0) {
-                shutdown_finish(sv);
-            }
-            return;
-        }
-        /* a level: the same dependency depth and priority; dependents go before what they
-         * depend on, higher priority numbers before lower */
-        const struct proc *top = sv->procs[sv->shutdown_cursor - 1];
-        long level = top->cfg->priority;
-        int depth = top->depth;
-        while (sv->shutdown_cursor > 0 &&
-               sv->procs[sv->shutdown_cursor - 1]->cfg->priority == level &&
-               sv->procs[sv->shutdown_cursor - 1]->depth == depth) {
-            struct proc *p = sv->procs[--sv->shutdown_cursor];
-            p->waiting_deps = false;
-            if (p->state == PROC_BACKOFF) {
-                timer_cancel(p);
-                proc_set_state(p, PROC_STOPPED);
-            }
-            if (proc_is_alive(p)) {
-                p->shutdown_pending = true;
-                sv->shutdown_pending++;
-                if (p->state != PROC_STOPPING) {
-                    proc_stop(p);
-                }
-            }
-        }
-    }
-}
-
-static void shutdown_proc_done(struct supervisor *sv, struct proc *p)
-{
-    if (p->shutdown_pending) {
-        p->shutdown_pending = false;
-        sv->shutdown_pending--;
-        shutdown_next_level(sv);
-    }
-}
-
-static void kill_everything(struct supervisor *sv)
-{
-    for (size_t i = 0; i < sv->nprocs + sv->nretired; i++) {
-        struct proc *p = i < sv->nprocs ? sv->procs[i] : sv->retired[i - sv->nprocs];
-        if (proc_is_alive(p)) {
-            log_warn("%s (pid %d): sending KILL", p->cfg->name, (int)p->pid);
-            proc_kill(p, SIGKILL, true);
-        }
-    }
-}
-
-static void shutdown_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    struct supervisor *sv = w->data;
-    (void)loop;
-    (void)revents;
-    log_warn("shutdown_timeout reached; killing what is left");
-    kill_everything(sv);
-}
-
-void supervisor_shutdown(struct supervisor *sv, void (*done)(struct supervisor *, void *),
-                         void *arg)
-{
-    if (sv->shutting_down) {
-        /* asked twice (a second ^C): no more waiting */
-        kill_everything(sv);
-        return;
-    }
-    sv->shutting_down = true;
-    sv->shutdown_done = done;
-    sv->shutdown_arg = arg;
-    sv->shutdown_cursor = sv->nprocs;
-    sv->shutdown_pending = 0;
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct proc *p = sv->procs[i];
-        if (p->state == PROC_BACKOFF || (p->state == PROC_EXITED && ev_is_active(&p->timer))) {
-            timer_cancel(p);
-            proc_set_state(p, PROC_STOPPED);
-        }
-    }
-    ev_timer_init(&sv->shutdown_deadline, shutdown_deadline_cb,
-                  (ev_tstamp)sv->cfg->global.shutdown_timeout / 1000.0, 0.);
-    sv->shutdown_deadline.data = sv;
-    ev_timer_start(sv->loop, &sv->shutdown_deadline);
-    shutdown_next_level(sv);
-}
-
-/* ---- construction ---- */
-
-static char *log_path_for(const struct supervisor *sv, const char *setting, const char *name,
-                          const char *stream)
-{
-    if (!setting || strcasecmp(setting, "NONE") == 0) {
-        return NULL;
-    }
-    if (strcasecmp(setting, "AUTO") == 0) {
-        const char *dir = sv->cfg->global.childlogdir;
-        return dir ? xasprintf("%s/%s-%s.log", dir, name, stream) : NULL;
-    }
-    return xstrdup(setting);
-}
-
-/* The first file: of a stdout/stderr target list, if any. */
-static const char *target_file(const struct strv *targets)
-{
-    for (size_t i = 0; i < targets->n; i++) {
-        if (strncmp(targets->v[i], "file:", 5) == 0) {
-            return targets->v[i] + 5;
-        }
-    }
-    return NULL;
-}
-
-static bool has_program_target(const struct strv *targets)
-{
-    for (size_t i = 0; i < targets->n; i++) {
-        if (strncmp(targets->v[i], "program:", 8) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, const char *stream,
-                                     const char *setting, int64_t maxbytes, long backups,
-                                     bool timestamps)
-{
-    int width = sv->prefix_width;
-    const struct strv *targets = strcmp(stream, "stdout") == 0 ? &p->cfg->stdout : &p->cfg->stderr;
-    const char *file = target_file(targets);
-    char *path = file ? xstrdup(file) : log_path_for(sv, setting, p->cfg->name, stream);
-    bool piped = has_program_target(targets);
-    struct output_options o = {
-        .name = p->cfg->name,
-        .stream = stream,
-        .path = path,
-        .maxbytes = maxbytes,
-        .backups = (int)backups,
-        .console = sv->console && !path && !piped,
-        .prefix_width = width,
-        .color = output_console_use_color() ? output_color_for(p->index) : 0,
-        .ring_size = path ? 0 : RING_SIZE,
-        .timestamps = timestamps,
-    };
-    struct output_sink *s = output_sink_new(&o);
-    free(path);
-    return s;
-}
-
-static void proc_make_sinks(struct proc *p)
-{
-    const struct proc_config *c = p->cfg;
-    p->out = make_sink(p->sv, p, "stdout", c->stdout_logfile, c->stdout_logfile_maxbytes,
-                       c->stdout_logfile_backups, c->stdout_timestamps);
-    p->err = c->redirect_stderr
-                 ? NULL
-                 : make_sink(p->sv, p, "stderr", c->stderr_logfile, c->stderr_logfile_maxbytes,
-                             c->stderr_logfile_backups, c->stderr_timestamps);
-}
-
-static void proc_free_sinks(struct proc *p)
-{
-    if (p->out) {
-        output_sink_free(p->out);
-        p->out = NULL;
-    }
-    if (p->err) {
-        output_sink_free(p->err);
-        p->err = NULL;
-    }
-}
-
-static int proc_depth(struct proc *p)
-{
-    if (p->depth >= 0) {
-        return p->depth;
-    }
-    p->depth = 0; /* the configuration has no cycles: validated at load */
-    for (size_t i = 0; i < p->ndeps; i++) {
-        int d = proc_depth(p->deps[i]) + 1;
-        p->depth = d > p->depth ? d : p->depth;
-    }
-    return p->depth;
-}
-
-static int proc_start_order(const void *a, const void *b)
-{
-    const struct proc *x = *(struct proc *const *)a, *y = *(struct proc *const *)b;
-    if (x->depth != y->depth) {
-        return x->depth < y->depth ? -1 : 1;
-    }
-    if (x->cfg->priority != y->cfg->priority) {
-        return x->cfg->priority < y->cfg->priority ? -1 : 1;
-    }
-    return x->cfg->order < y->cfg->order ? -1 : (x->cfg->order > y->cfg->order);
-}
-
-/* Resolves depends_on into pointers both ways and orders the procs: dependencies first, then
- * by priority. Shutdown walks the same order backwards. */
-static void build_deps(struct supervisor *sv)
-{
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct proc *p = sv->procs[i];
-        free(p->deps);
-        free(p->dependents);
-        p->deps = p->dependents = NULL;
-        p->ndeps = p->ndependents = 0;
-        p->depth = -1;
-    }
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct proc *p = sv->procs[i];
-        const struct proc_config *c = p->pending_cfg ? p->pending_cfg : p->cfg;
-        /* a pipeline is a dependency: the reader starts first and stops last */
-        struct strv needs;
-        strv_copy(&needs, &c->depends_on);
-        const struct strv *targets[] = {&c->stdout, &c->stderr};
-        for (size_t t = 0; t < 2; t++) {
-            for (size_t k = 0; k < targets[t]->n; k++) {
-                const char *x = targets[t]->v[k];
-                if (strncmp(x, "program:", 8) == 0 && !strv_contains(&needs, x + 8)) {
-                    strv_push(&needs, x + 8);
-                }
-            }
-        }
-        for (size_t d = 0; d < needs.n; d++) {
-            for (size_t k = 0; k < sv->nprocs; k++) {
-                struct proc *q = sv->procs[k];
-                if (strcmp(q->cfg->program, needs.v[d]) != 0) {
-                    continue;
-                }
-                p->deps = xrealloc(p->deps, (p->ndeps + 1) * sizeof(*p->deps));
-                p->deps[p->ndeps++] = q;
-                q->dependents =
-                    xrealloc(q->dependents, (q->ndependents + 1) * sizeof(*q->dependents));
-                q->dependents[q->ndependents++] = p;
-            }
-        }
-        strv_free(&needs);
-    }
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        proc_depth(sv->procs[i]);
-    }
-    if (sv->nprocs > 1) {
-        qsort(sv->procs, sv->nprocs, sizeof(*sv->procs), proc_start_order);
-    }
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        sv->procs[i]->index = i;
-    }
-}
-
-static void forward_cb(void *arg, const char *buf, size_t n)
-{
-    struct pipe_link *link = arg;
-    if (link->to->in) {
-        feed_write_some(link->to->in, buf, n);
-    }
-}
-
-static void unwire(struct proc *p)
-{
-    for (size_t i = 0; i < p->nlinks; i++) {
-        output_sink_remove_listener(p->links[i].sink, &p->links[i]);
-    }
-    free(p->links);
-    p->links = NULL;
-    p->nlinks = 0;
-}
-
-/* Connects stdout/stderr = program:NAME to the readers' stdin feeds; every program that is
- * read from, or has stdin = pipe, gets a feed (kept across its restarts). */
-static void wire_pipes(struct supervisor *sv)
-{
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        unwire(sv->procs[i]);
-    }
-    bool *needs_feed = xcalloc(sv->nprocs ? sv->nprocs : 1, sizeof(bool));
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct proc *p = sv->procs[i];
-        needs_feed[i] |= p->cfg->stdin.kind == STDIN_PIPE;
-        const struct strv *targets[] = {&p->cfg->stdout, &p->cfg->stderr};
-        for (size_t t = 0; t < 2; t++) {
-            struct output_sink *sink = t == 0 || !p->err ? p->out : p->err;
-            for (size_t k = 0; k < targets[t]->n; k++) {
-                const char *x = targets[t]->v[k];
-                if (strncmp(x, "program:", 8) != 0) {
-                    continue;
-                }
-                for (size_t r = 0; r < sv->nprocs; r++) {
-                    if (strcmp(sv->procs[r]->cfg->program, x + 8) == 0) {
-                        needs_feed[r] = true;
-                        p->links = xrealloc(p->links, (p->nlinks + 1) * sizeof(*p->links));
-                        p->links[p->nlinks].sink = sink;
-                        p->links[p->nlinks].to = sv->procs[r];
-                        p->nlinks++;
-                    }
-                }
-            }
-        }
-    }
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct proc *p = sv->procs[i];
-        if (needs_feed[i] && !p->in) {
-            p->in = feed_new(sv->loop, p->cfg->name);
-        } else if (!needs_feed[i] && p->in) {
-            feed_free(p->in);
-            p->in = NULL;
-        }
-        /* the links array is complete: now its addresses are stable listener arguments */
-        for (size_t k = 0; k < p->nlinks; k++) {
-            output_sink_add_listener(p->links[k].sink, forward_cb, &p->links[k]);
-        }
-    }
-    free(needs_feed);
-}
-
-int proc_send(struct proc *p, const char *buf, size_t n, bool eof, char **err)
-{
-    if (!p->in || p->cfg->stdin.kind != STDIN_PIPE) {
-        *err = xasprintf("%s: its stdin is not a pipe (set stdin = pipe)", p->cfg->name);
-        return -1;
-    }
-    if (!proc_is_alive(p)) {
-        *err = xasprintf("%s: not running", p->cfg->name);
-        return -1;
-    }
-    if (n > 0 && feed_write_all(p->in, buf, n) < 0) {
-        *err = errno == EAGAIN
-                   ? xasprintf("%s: stdin buffer is full (%d bytes queued); the program is not "
-                               "reading",
-                               p->cfg->name, FEED_MAX_PENDING)
-                   : xasprintf("%s: stdin is closed (after --eof)", p->cfg->name);
-        return -1;
-    }
-    if (eof) {
-        feed_eof(p->in);
-    }
-    return 0;
-}
-
 /* How readiness probes and health checks report back (ready.h). */
-static const struct ready_reports supervisor_ready_reports = {
+const struct ready_reports supervise_ready_reports = {
     .up = proc_became_ready,
     .unhealthy = proc_restart,
 };
 
-struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool console)
+struct proc *proc_new(struct supervisor *sv, struct proc_config *pc, struct config *owner,
+                      size_t index)
 {
-    struct supervisor *sv = xcalloc(1, sizeof(*sv));
-    sv->loop = loop;
-    sv->cfg = cfg;
-    sv->console = console;
-    sv->nprocs = cfg->nprocs;
-    sv->procs = xcalloc(cfg->nprocs, sizeof(*sv->procs));
-    pid_map_init(&sv->pids, cfg->nprocs);
-    sv->reports = &supervisor_ready_reports;
-    for (size_t i = 0; i < cfg->nprocs; i++) {
-        int n = (int)strlen(cfg->procs[i]->name);
-        sv->prefix_width = n > sv->prefix_width ? n : sv->prefix_width;
-    }
-    for (size_t i = 0; i < cfg->nprocs; i++) {
-        struct proc *p = xcalloc(1, sizeof(*p));
-        const struct proc_config *c = cfg->procs[i];
-        p->sv = sv;
-        p->cfg = cfg->procs[i];
-        p->index = i;
-        p->state = PROC_STOPPED;
-        p->state_since = ev_time();
-        ev_timer_init(&p->timer, proc_timer_cb, 0., 0.);
-        p->timer.data = p;
-        (void)c;
-        p->owner = cfg;
-        ready_init(p);
-        proc_make_sinks(p);
-        sv->procs[i] = p;
-    }
-    sv->notify_fd = -1;
-    build_deps(sv);
-    wire_pipes(sv);
-    ev_child_init(&sv->child_watcher, child_cb, 0, 0);
-    sv->child_watcher.data = sv;
-    ev_child_start(loop, &sv->child_watcher);
-    return sv;
+    struct proc *p = xcalloc(1, sizeof(*p));
+    p->sv = sv;
+    p->cfg = pc;
+    p->owner = owner;
+    p->index = index;
+    p->state = PROC_STOPPED;
+    p->state_since = ev_time();
+    ev_timer_init(&p->timer, proc_timer_cb, 0., 0.);
+    p->timer.data = p;
+    ready_init(p);
+    proc_make_sinks(p);
+    return p;
 }
 
-/* Frees a proc and everything it owns: its timers and watchers stop, its pipes are drained. */
-static void proc_free(struct proc *p)
+void proc_free(struct proc *p)
 {
     ev_timer_stop(p->sv->loop, &p->timer);
     ready_probe_stop(p);
@@ -1230,55 +635,6 @@ static void proc_free(struct proc *p)
     free(p);
 }
 
-void supervisor_free(struct supervisor *sv)
-{
-    if (!sv) {
-        return;
-    }
-    ev_child_stop(sv->loop, &sv->child_watcher);
-    ev_timer_stop(sv->loop, &sv->shutdown_deadline);
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct proc *p = sv->procs[i];
-        proc_free(p);
-    }
-    for (size_t i = 0; i < sv->nretired; i++) {
-        struct proc *p = sv->retired[i];
-        proc_free(p);
-    }
-    free(sv->retired);
-    notify_close(sv);
-    for (size_t i = 0; i < sv->nold_configs; i++) {
-        config_free(sv->old_configs[i]);
-    }
-    free(sv->old_configs);
-    free(sv->procs);
-    pid_map_free(&sv->pids);
-    config_free(sv->cfg);
-    free(sv);
-}
-
-void supervisor_start_autostart(struct supervisor *sv)
-{
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        if (sv->procs[i]->cfg->autostart) {
-            proc_start(sv->procs[i]);
-        }
-    }
-}
-
-void supervisor_reopen_logs(struct supervisor *sv)
-{
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        if (sv->procs[i]->out) {
-            output_sink_reopen(sv->procs[i]->out);
-        }
-        if (sv->procs[i]->err) {
-            output_sink_reopen(sv->procs[i]->err);
-        }
-    }
-    log_reopen();
-}
-
 struct proc *supervisor_find(struct supervisor *sv, const char *name)
 {
     for (size_t i = 0; i < sv->nprocs; i++) {
@@ -1289,329 +645,3 @@ struct proc *supervisor_find(struct supervisor *sv, const char *name)
     return NULL;
 }
 
-/* ---- reload ---- */
-
-/* Frees the configurations that no process refers to any more. */
-static void collect_configs(struct supervisor *sv)
-{
-    for (size_t c = 0; c < sv->nold_configs;) {
-        struct config *cfg = sv->old_configs[c];
-        bool used = false;
-        for (size_t i = 0; i < sv->nprocs + sv->nretired && !used; i++) {
-            const struct proc *p = i < sv->nprocs ? sv->procs[i] : sv->retired[i - sv->nprocs];
-            used = p->owner == cfg;
-        }
-        if (used) {
-            c++;
-            continue;
-        }
-        config_free(cfg);
-        sv->old_configs[c] = sv->old_configs[--sv->nold_configs];
-    }
-}
-
-/* The configuration a reload gave it takes effect (the process is not running). */
-static void proc_apply_pending(struct proc *p)
-{
-    if (!p->pending_cfg) {
-        return;
-    }
-    p->cfg = p->pending_cfg;
-    p->owner = p->sv->cfg;
-    p->pending_cfg = NULL;
-    unwire(p);
-    proc_free_sinks(p);
-    proc_make_sinks(p);
-    wire_pipes(p->sv);
-    collect_configs(p->sv);
-}
-
-static void retire_finish(struct proc *p)
-{
-    struct supervisor *sv = p->sv;
-    for (size_t i = 0; i < sv->nretired; i++) {
-        if (sv->retired[i] == p) {
-            sv->retired[i] = sv->retired[--sv->nretired];
-            break;
-        }
-    }
-    if (sv->on_remove) {
-        sv->on_remove(p, sv->on_state_arg);
-    }
-    log_info("%s: removed", p->cfg->name);
-    proc_free(p);
-    collect_configs(sv);
-    if (sv->shutting_down) {
-        shutdown_next_level(sv);
-    }
-}
-
-/* A stop finished: a removed process goes, a changed one takes its new configuration and
- * starts again, a restarted one starts. */
-static void proc_after_stop(struct proc *p)
-{
-    if (p->retired) {
-        retire_finish(p);
-        return;
-    }
-    bool start = p->restart_after_stop;
-    p->restart_after_stop = false;
-    if (p->pending_cfg) {
-        proc_apply_pending(p);
-    }
-    if (start) {
-        proc_start(p);
-    }
-}
-
-/* Options that only say where output goes: changing them reopens logs, no restart. */
-static bool option_is_logging(const char *name)
-{
-    static const char *const logging[] = {
-        "stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups",
-        "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups",
-        "stdout_timestamps", "stderr_timestamps"};
-    for (size_t i = 0; i < ARRAY_SIZE(logging); i++) {
-        if (strcmp(name, logging[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-enum change { CHANGE_NONE, CHANGE_LOGGING, CHANGE_RESTART };
-
-static enum change compare_procs(const struct config *oldcfg, const struct proc_config *a,
-                                 const struct config *newcfg, const struct proc_config *b,
-                                 struct strbuf *what)
-{
-    enum change change = CHANGE_NONE;
-    for (size_t i = 0; i < program_options_count; i++) {
-        const struct option_def *opt = &program_options[i];
-        if (strcmp(opt->name, "numprocs") == 0 || strcmp(opt->name, "numprocs_start") == 0) {
-            continue; /* each process stands alone; its name already says which it is */
-        }
-        char *x = config_format_value(opt, a), *y = config_format_value(opt, b);
-        if (strcmp(x, y) != 0) {
-            strbuf_addf(what, "%s%s", what->len ? ", " : "", opt->name);
-            if (!option_is_logging(opt->name)) {
-                change = CHANGE_RESTART;
-            } else if (change == CHANGE_NONE) {
-                change = CHANGE_LOGGING;
-            }
-        }
-        free(x);
-        free(y);
-    }
-    if (strcmp(a->group, b->group) != 0) {
-        strbuf_addf(what, "%sgroup", what->len ? ", " : "");
-        change = CHANGE_RESTART;
-    }
-    /* [tend] environment is part of every program's environment */
-    if (!strv_equal(&oldcfg->global.environment, &newcfg->global.environment)) {
-        strbuf_addf(what, "%s[tend] environment", what->len ? ", " : "");
-        change = CHANGE_RESTART;
-    }
-    return change;
-}
-
-void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_run,
-                       struct strbuf *plan)
-{
-    struct config *oldcfg = sv->cfg;
-    size_t n = newcfg->nprocs;
-    struct proc **procs = xcalloc(n ? n : 1, sizeof(*procs));
-    enum change *changes = xcalloc(n ? n : 1, sizeof(*changes));
-    bool *kept = xcalloc(sv->nprocs ? sv->nprocs : 1, sizeof(bool));
-    struct strbuf lines;
-    strbuf_init(&lines);
-    size_t added = 0, changed = 0, removed = 0, unchanged = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        struct proc_config *pc = newcfg->procs[i];
-        struct proc *old = supervisor_find(sv, pc->name);
-        struct strbuf what;
-        strbuf_init(&what);
-        if (!old) {
-            added++;
-            strbuf_addf(&lines, "+ %s: added%s\n", pc->name, pc->autostart ? "; start" : "");
-        } else {
-            kept[old->index] = true;
-            procs[i] = old;
-            changes[i] = compare_procs(old->owner, old->cfg, newcfg, pc, &what);
-            if (changes[i] == CHANGE_NONE) {
-                unchanged++;
-                if (old->pid > 0) {
-                    strbuf_addf(&lines, "= %s: unchanged (pid %d keeps running)\n", pc->name,
-                                (int)old->pid);
-                } else {
-                    strbuf_addf(&lines, "= %s: unchanged\n", pc->name);
-                }
-            } else if (changes[i] == CHANGE_LOGGING) {
-                changed++;
-                strbuf_addf(&lines, "~ %s: logging changed (%s); reopen logs, no restart\n",
-                            pc->name, what.buf);
-            } else {
-                changed++;
-                strbuf_addf(&lines, "~ %s: changed (%s); %s\n", pc->name, what.buf,
-                            proc_is_alive(old) ? "restart" : (pc->autostart ? "start" : "update"));
-            }
-        }
-        strbuf_free(&what);
-    }
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        if (!kept[i]) {
-            removed++;
-            strbuf_addf(&lines, "- %s: removed%s\n", sv->procs[i]->cfg->name,
-                        proc_is_alive(sv->procs[i]) ? "; stop" : "");
-        }
-    }
-    strbuf_addf(plan, "%s: %zu added, %zu changed, %zu removed, %zu unchanged\n",
-                dry_run ? "reload plan (dry run, nothing done)" : "reload", added, changed,
-                removed, unchanged);
-    strbuf_add(plan, lines.buf ? lines.buf : "", lines.len);
-    strbuf_free(&lines);
-
-    if (dry_run) {
-        free(procs);
-        free(changes);
-        free(kept);
-        config_free(newcfg);
-        return;
-    }
-
-    /* removed processes stop and are freed when they have stopped */
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct proc *p = sv->procs[i];
-        if (kept[i]) {
-            continue;
-        }
-        p->retired = true;
-        unwire(p);
-        sv->retired = xrealloc(sv->retired, (sv->nretired + 1) * sizeof(*sv->retired));
-        sv->retired[sv->nretired++] = p;
-    }
-    free(kept);
-
-    sv->nold_configs++;
-    sv->old_configs = xrealloc(sv->old_configs, sv->nold_configs * sizeof(*sv->old_configs));
-    sv->old_configs[sv->nold_configs - 1] = oldcfg;
-    sv->cfg = newcfg;
-    log_set_level(newcfg->global.loglevel);
-
-    for (size_t i = 0; i < n; i++) {
-        int len = (int)strlen(newcfg->procs[i]->name);
-        sv->prefix_width = len > sv->prefix_width ? len : sv->prefix_width;
-    }
-    /* the pid hash holds procs by pointer: kept procs stay valid, new ones are added later */
-    free(sv->procs);
-    sv->procs = procs;
-    sv->nprocs = n;
-    pid_map_reserve(&sv->pids, n);
-
-    for (size_t i = 0; i < n; i++) {
-        struct proc_config *pc = newcfg->procs[i];
-        struct proc *p = procs[i];
-        if (!p) {
-            p = xcalloc(1, sizeof(*p));
-            p->sv = sv;
-            p->cfg = pc;
-            p->owner = newcfg;
-            p->state = PROC_STOPPED;
-            p->state_since = ev_time();
-            ev_timer_init(&p->timer, proc_timer_cb, 0., 0.);
-            p->timer.data = p;
-            ready_init(p);
-            proc_make_sinks(p);
-            procs[i] = p;
-            p->index = i;
-            continue;
-        }
-        p->index = i;
-        switch (changes[i]) {
-        case CHANGE_NONE:
-            p->cfg = pc;
-            p->owner = newcfg;
-            break;
-        case CHANGE_LOGGING: {
-            /* new sinks; the running pipes move to them; no restart */
-            p->cfg = pc;
-            p->owner = newcfg;
-            unwire(p);
-            struct output_sink *old_out = p->out, *old_err = p->err;
-            p->out = p->err = NULL;
-            proc_make_sinks(p);
-            if (p->out_pipe) {
-                output_pipe_set_sink(p->out_pipe, p->out);
-            }
-            if (p->err_pipe && p->err) {
-                output_pipe_set_sink(p->err_pipe, p->err);
-            }
-            if (old_out) {
-                output_sink_flush(old_out);
-                output_sink_free(old_out);
-            }
-            if (old_err) {
-                output_sink_flush(old_err);
-                output_sink_free(old_err);
-            }
-            break;
-        }
-        case CHANGE_RESTART:
-            p->pending_cfg = pc;
-            if (proc_is_alive(p)) {
-                proc_stop(p);
-                p->restart_after_stop = true;
-            } else {
-                if (p->state == PROC_BACKOFF) {
-                    proc_stop(p);
-                }
-                proc_apply_pending(p);
-                if (pc->autostart) {
-                    proc_start(p);
-                }
-            }
-            break;
-        }
-    }
-    free(changes);
-    /* dependencies point at the procs of the new configuration; then the added ones start */
-    for (size_t i = 0; i < sv->nretired; i++) {
-        struct proc *r = sv->retired[i];
-        free(r->deps);
-        free(r->dependents);
-        r->deps = r->dependents = NULL;
-        r->ndeps = r->ndependents = 0;
-    }
-    build_deps(sv);
-    wire_pipes(sv);
-    for (size_t i = 0; i < sv->nprocs; i++) {
-        struct proc *p = sv->procs[i];
-        if (p->state == PROC_STOPPED && !p->waiting_deps && !p->main_entry.pid &&
-            p->owner == newcfg && p->cfg->autostart && !p->has_exited && p->started_at == 0) {
-            proc_start(p);
-        }
-    }
-
-    for (size_t i = 0; i < sv->nretired;) {
-        struct proc *p = sv->retired[i];
-        if (proc_is_alive(p) || p->state == PROC_STOPPING) {
-            if (p->state != PROC_STOPPING) {
-                proc_stop(p);
-            }
-            i++;
-        } else {
-            if (p->state == PROC_BACKOFF) {
-                timer_cancel(p);
-            }
-            retire_finish(p); /* removes it from the array */
-        }
-    }
-    collect_configs(sv);
-}
-
-void supervisor_set_notify_path(struct supervisor *sv, const char *path)
-{
-    free(sv->notify_path);
-    sv->notify_path = path ? xstrdup(path) : NULL;
-}

@@ -102,6 +102,7 @@ struct supervisor {
     size_t nprocs;
     struct pid_map pids; /* program, probe and health-check pids -> their proc */
     const struct ready_reports *reports; /* how ready.c reports back (set by supervisor_new) */
+    void (*proc_stopped)(struct proc *p); /* a stop finished: shutdown or reload goes on */
     ev_child child_watcher;
     char *notify_path; /* NOTIFY_SOCKET for ready = notify programs */
     int notify_fd;
