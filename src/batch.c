@@ -60,7 +60,7 @@ struct batch_job {
     /* stdin, when other jobs' streams feed it */
     bool reader;
     bool in_copied; /* some stream into it has several targets: tend writes all of them */
-    int in_rd; /* the child's end, until it is spawned */
+    int in_rd;      /* the child's end, until it is spawned */
     /* the write end: shared by the writers (direct), or tend's own (copied, non-blocking,
      * with the bytes the pipe had no room for queued) */
     struct child_writer in;
@@ -854,6 +854,106 @@ batch_prefix(const char *name, int width, size_t index, bool colour)
     return xasprintf("\033[%sm%-*s |\033[0m ", palette[index % ARRAY_SIZE(palette)], width, name);
 }
 
+/* The jobs (the selected processes, in start order) and their routes and units. Returns the
+ * width of the longest name, for the prefixes and the table. */
+static int
+batch_init(struct batch *b, const struct run_opts *o, struct config *cfg, const bool *sel)
+{
+    memset(b, 0, sizeof(*b));
+    b->o = o;
+    b->cfg = cfg;
+    b->max_running = o->jobs;
+    if (b->max_running <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        b->max_running = n > 0 ? n : 1;
+    }
+    runner_init(&b->r, b);
+    b->r.on_signal = batch_on_signal;
+    b->jobs = xcalloc(cfg->nprocs, sizeof(*b->jobs));
+    int width = 0;
+    for (size_t i = 0; i < cfg->nprocs; i++) {
+        if (sel[i]) {
+            b->jobs[b->njobs++].pc = cfg->procs[i];
+            int len = (int)strlen(cfg->procs[i]->name);
+            width = len > width ? len : width;
+        }
+    }
+    for (size_t i = 0; i < b->njobs; i++) {
+        struct batch_job *j = &b->jobs[i];
+        j->b = b;
+        j->in_rd = -1;
+        child_writer_init(&j->in, b->r.loop, batch_in_cb, batch_in_cb, j);
+    }
+    batch_wire(b);
+    return width;
+}
+
+/* Job output goes to tend's stdout and stderr, or all to stderr when stdout is JSON, each line
+ * behind the job's name; a stream with targets goes to them instead (copied by tend, or not
+ * seen by it at all). */
+static void
+batch_setup_streams(struct batch *b, int width)
+{
+    const struct run_opts *o = b->o;
+    int out_fd = o->json ? 2 : 1;
+    bool no_color = getenv("NO_COLOR") && *getenv("NO_COLOR");
+    bool colour_out = !no_color && isatty(out_fd);
+    bool colour_err = !no_color && isatty(2);
+    for (size_t i = 0; i < b->njobs; i++) {
+        struct batch_job *j = &b->jobs[i];
+        j->prefix_out = batch_prefix(j->pc->name, width, i, colour_out);
+        j->prefix_err = batch_prefix(j->pc->name, width, i, colour_err);
+        run_child_init(&j->child, &b->r, j->pc->name);
+        j->child.owner = j;
+        j->child.on_done = batch_on_done;
+        run_stream_setup(&j->child.out, &j->child,
+                         j->route[0].kind == ROUTE_COPY ? RUN_SINK_HOOK : RUN_SINK_LINES, out_fd,
+                         j->prefix_out);
+        run_stream_setup(&j->child.err, &j->child,
+                         j->route[1].kind == ROUTE_COPY ? RUN_SINK_HOOK : RUN_SINK_LINES, 2,
+                         j->prefix_err);
+        j->child.out.hook = j->child.err.hook = batch_tee;
+    }
+}
+
+/* Frees what the batch owns; closing a file: target may report a write error (code 1). */
+static int
+batch_free(struct batch *b, int code)
+{
+    for (size_t i = 0; i < b->njobs; i++) {
+        run_child_free(&b->jobs[i].child); /* may end copies into the stdin of others */
+    }
+    for (size_t i = 0; i < b->njobs; i++) {
+        struct batch_job *j = &b->jobs[i];
+        child_writer_free(&j->in);
+        child_close(&j->in_rd);
+        for (size_t t = 0; t < 2; t++) {
+            free(j->route[t].readers);
+            free(j->route[t].files);
+            free(j->route[t].file_fds);
+        }
+        free(j->prefix_out);
+        free(j->prefix_err);
+        free(j->detail);
+        free(j->error);
+    }
+    for (size_t i = 0; i < b->nunits; i++) {
+        free(b->units[i].members);
+    }
+    free(b->units);
+    for (size_t i = 0; i < b->nfiles; i++) {
+        if (close(b->files[i].fd) < 0) {
+            fprintf(stderr, "tend: cannot write to %s: %s\n", b->files[i].path, strerror(errno));
+            code = 1;
+        }
+        free(b->files[i].path);
+    }
+    free(b->files);
+    free(b->jobs);
+    runner_free(&b->r);
+    return code;
+}
+
 int
 batch_main(const struct run_opts *o)
 {
@@ -875,57 +975,11 @@ batch_main(const struct run_opts *o)
         config_free(cfg);
         return RUN_EXIT_USAGE;
     }
-
     spawn_sanitize_fds();
     struct batch b;
-    memset(&b, 0, sizeof(b));
-    b.o = o;
-    b.cfg = cfg;
-    b.max_running = o->jobs;
-    if (b.max_running <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        b.max_running = n > 0 ? n : 1;
-    }
-    runner_init(&b.r, &b);
-    b.r.on_signal = batch_on_signal;
-    b.jobs = xcalloc(cfg->nprocs, sizeof(*b.jobs));
-    int width = 0;
-    for (size_t i = 0; i < cfg->nprocs; i++) {
-        if (sel[i]) {
-            b.jobs[b.njobs++].pc = cfg->procs[i];
-            int len = (int)strlen(cfg->procs[i]->name);
-            width = len > width ? len : width;
-        }
-    }
+    int width = batch_init(&b, o, cfg, sel);
     free(sel);
-    for (size_t i = 0; i < b.njobs; i++) {
-        struct batch_job *j = &b.jobs[i];
-        j->b = &b;
-        j->in_rd = -1;
-        child_writer_init(&j->in, b.r.loop, batch_in_cb, batch_in_cb, j);
-    }
-    batch_wire(&b);
-    /* job output goes to tend's stdout and stderr, or all to stderr when stdout is JSON; a
-     * stream with targets goes to them instead (copied by tend, or not seen by it at all) */
-    int out_fd = o->json ? 2 : 1;
-    bool no_color = getenv("NO_COLOR") && *getenv("NO_COLOR");
-    bool colour_out = !no_color && isatty(out_fd);
-    bool colour_err = !no_color && isatty(2);
-    for (size_t i = 0; i < b.njobs; i++) {
-        struct batch_job *j = &b.jobs[i];
-        j->prefix_out = batch_prefix(j->pc->name, width, i, colour_out);
-        j->prefix_err = batch_prefix(j->pc->name, width, i, colour_err);
-        run_child_init(&j->child, &b.r, j->pc->name);
-        j->child.owner = j;
-        j->child.on_done = batch_on_done;
-        run_stream_setup(&j->child.out, &j->child,
-                         j->route[0].kind == ROUTE_COPY ? RUN_SINK_HOOK : RUN_SINK_LINES, out_fd,
-                         j->prefix_out);
-        run_stream_setup(&j->child.err, &j->child,
-                         j->route[1].kind == ROUTE_COPY ? RUN_SINK_HOOK : RUN_SINK_LINES, 2,
-                         j->prefix_err);
-        j->child.out.hook = j->child.err.hook = batch_tee;
-    }
+    batch_setup_streams(&b, width);
 
     batch_schedule(&b);
     if (b.running > 0) {
@@ -943,39 +997,7 @@ batch_main(const struct run_opts *o)
     } else {
         batch_print_table(&b, width);
     }
-
-    for (size_t i = 0; i < b.njobs; i++) {
-        run_child_free(&b.jobs[i].child); /* may end copies into the stdin of others */
-    }
-    for (size_t i = 0; i < b.njobs; i++) {
-        struct batch_job *j = &b.jobs[i];
-        child_writer_free(&j->in);
-        child_close(&j->in_rd);
-        for (size_t t = 0; t < 2; t++) {
-            free(j->route[t].readers);
-            free(j->route[t].files);
-            free(j->route[t].file_fds);
-        }
-        free(j->prefix_out);
-        free(j->prefix_err);
-        free(j->detail);
-        free(j->error);
-    }
-    for (size_t i = 0; i < b.nunits; i++) {
-        free(b.units[i].members);
-    }
-    free(b.units);
-    for (size_t i = 0; i < b.nfiles; i++) {
-        if (close(b.files[i].fd) < 0) {
-            fprintf(stderr, "tend: cannot write to %s: %s\n", b.files[i].path, strerror(errno));
-            code = 1;
-        }
-        free(b.files[i].path);
-    }
-    free(b.files);
-    free(b.jobs);
-    runner_free(&b.r);
+    code = batch_free(&b, code);
     config_free(cfg);
     return code;
 }
-

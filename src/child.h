@@ -91,9 +91,9 @@ struct child_writer {
     int fd;                /* tend's write end (non-blocking); -1 once closed */
     struct strbuf pending; /* bytes the pipe had no room for, from off on */
     size_t off;
-    bool eof_requested; /* close fd once pending is written */
-    uint64_t bytes;     /* accepted by the pipe */
-    uint64_t dropped;   /* queued, then lost because the reader went away */
+    bool eof_requested;         /* close fd once pending is written */
+    uint64_t bytes;             /* accepted by the pipe */
+    uint64_t dropped;           /* queued, then lost because the reader went away */
     child_writer_fn on_drained; /* the queue emptied (and fd closed if EOF was asked for) */
     child_writer_fn on_gone;    /* the reader went away (EPIPE...): queue dropped, fd closed */
     void *data;

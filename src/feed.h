@@ -16,9 +16,9 @@
 
 struct feed {
     char *name;
-    int rfd;              /* the read end, kept by tend across restarts; -1 when closed */
+    int rfd;               /* the read end, kept by tend across restarts; -1 when closed */
     struct child_writer w; /* the write end and the bytes waiting for room in the pipe */
-    uint64_t overflowed;  /* lost because the buffer was full */
+    uint64_t overflowed;   /* lost because the buffer was full */
     bool drop_reported;
 };
 

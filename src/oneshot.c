@@ -527,4 +527,3 @@ oneshot_main(const struct run_opts *o)
     }
     return code;
 }
-

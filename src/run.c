@@ -143,7 +143,7 @@ static int
 run_set_kill_after(struct run_opts *o, const char *arg)
 {
     return run_parse_duration("--kill-after", arg, &o->kill_after_ms) < 0 ? RUN_EXIT_USAGE
-                                                                           : RUN_GO_ON;
+                                                                          : RUN_GO_ON;
 }
 
 static int
@@ -399,4 +399,3 @@ run_main(const char *config, int argc, char **argv)
     strv_free(&o.names);
     return code;
 }
-

@@ -412,4 +412,3 @@ runner_free(struct runner *r)
     free(r->children);
     strbuf_free(&r->lines);
 }
-

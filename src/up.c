@@ -193,76 +193,68 @@ static char *absolute(const char *path)
     return getcwd(cwd, sizeof(cwd)) ? xasprintf("%s/%s", cwd, path) : xstrdup(path);
 }
 
-int up_main(const char *config, int argc, char **argv)
+/* `up [-d]`: -1 to go on (with *daemonize), or the exit status. */
+static int up_parse_args(int argc, char **argv, bool *daemonize)
 {
-    bool daemonize = false;
+    *daemonize = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             up_usage(stdout);
             return 0;
         }
         if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--daemon") == 0) {
-            daemonize = true;
+            *daemonize = true;
             continue;
         }
         fprintf(stderr, "tend: up: unexpected argument '%s'\n", argv[i]);
         up_usage(stderr);
         return 2;
     }
-    struct config *cfg = config_load_for_verb(config, NULL);
-    if (!cfg) {
-        return EXIT_CONFIG;
-    }
+    return -1;
+}
 
-    struct up up = {0};
-    up.config_path = xstrdup(cfg->global.file);
-    char *socket_path = absolute(cfg->global.socket);
-    char *pidfile_path = absolute(cfg->global.pidfile);
-    char *logfile = absolute(cfg->global.logfile);
-    if (daemonize && !pidfile_path) {
-        /* a daemon always has a pid file: next to its socket unless configured */
-        size_t n = strlen(socket_path);
-        pidfile_path = n > 5 && strcmp(socket_path + n - 5, ".sock") == 0
-                           ? xasprintf("%.*s.pid", (int)(n - 5), socket_path)
-                           : xasprintf("%s.pid", socket_path);
-    }
-    int ready_fd = -1;
-    int rc = 0;
-    struct pidfile *pidfile = NULL;
-    char *msg = NULL;
+/* What tend up needs before its loop: absolute paths (the daemon's cwd is /), the pid file,
+ * the fd that tells the launcher `up -d` succeeded. */
+struct up_start {
+    bool daemonize;
+    char *socket_path, *pidfile_path, *logfile;
+    struct pidfile *pidfile;
+    int ready_fd;
+    char *msg;
+};
+
+/* Refuses a second instance, daemonizes, opens the log, takes the pid file, applies umask and
+ * limits, becomes a subreaper. -1 to go on, or the exit status. */
+static int up_prepare(struct up_start *st, const struct config *cfg)
+{
     /* refuse a second instance before forking, so the error reaches the terminal */
-    pid_t holder = pidfile_path ? pidfile_holder(pidfile_path) : 0;
+    pid_t holder = st->pidfile_path ? pidfile_holder(st->pidfile_path) : 0;
     if (holder != 0) {
         fprintf(stderr, "tend: already running (pid %d)\n", (int)holder);
-        rc = 1;
-        goto out_early;
+        return 1;
     }
-    if (daemonize && daemon_start(cfg->global.directory, logfile, &ready_fd) < 0) {
+    if (st->daemonize && daemon_start(cfg->global.directory, st->logfile, &st->ready_fd) < 0) {
         fprintf(stderr, "tend: cannot daemonize: %s\n", strerror(errno));
-        rc = 125;
-        goto out_early;
+        return 125;
     }
-
     spawn_sanitize_fds();
     signal(SIGPIPE, SIG_IGN); /* a dead reader is an error to report, never a death */
     log_set_level(cfg->global.loglevel);
-    if (logfile && !daemonize && log_open_file(logfile) < 0) {
-        msg = xasprintf("tend: cannot open log file %s: %s", logfile, strerror(errno));
-        rc = up_fail(ready_fd, 125, msg);
-        goto out_early;
+    if (st->logfile && !st->daemonize && log_open_file(st->logfile) < 0) {
+        st->msg = xasprintf("tend: cannot open log file %s: %s", st->logfile, strerror(errno));
+        return up_fail(st->ready_fd, 125, st->msg);
     }
-    if (logfile && daemonize) {
-        log_open_file(logfile);
+    if (st->logfile && st->daemonize) {
+        log_open_file(st->logfile);
     }
-    if (pidfile_path) {
+    if (st->pidfile_path) {
         char *err = NULL;
-        int taken = pidfile_acquire(pidfile_path, &pidfile, &holder, &err);
+        int taken = pidfile_acquire(st->pidfile_path, &st->pidfile, &holder, &err);
         if (taken != 0) {
-            msg = taken > 0 ? xasprintf("tend: already running (pid %d)", (int)holder)
-                            : xasprintf("tend: %s", err);
+            st->msg = taken > 0 ? xasprintf("tend: already running (pid %d)", (int)holder)
+                                : xasprintf("tend: %s", err);
             free(err);
-            rc = up_fail(ready_fd, taken > 0 ? 1 : 125, msg);
-            goto out_early;
+            return up_fail(st->ready_fd, taken > 0 ? 1 : 125, st->msg);
         }
     }
     if (cfg->global.umask >= 0) {
@@ -273,69 +265,104 @@ int up_main(const char *config, int argc, char **argv)
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
         log_warn("cannot become a child subreaper: %s", strerror(errno));
     }
+    return -1;
+}
 
+/* The loop, the supervisor (taking cfg), the control socket and the signals; runs until every
+ * program stopped. Returns tend's exit status. */
+static int up_run(struct up *up, struct up_start *st, struct config *cfg)
+{
     ev_set_syserr_cb(up_syserr);
-    up.loop = ev_default_loop(EVFLAG_AUTO);
-    if (!up.loop) {
-        rc = up_fail(ready_fd, 125, "tend: cannot initialise the event loop");
-        goto out_early;
+    up->loop = ev_default_loop(EVFLAG_AUTO);
+    if (!up->loop) {
+        config_free(cfg);
+        return up_fail(st->ready_fd, 125, "tend: cannot initialise the event loop");
     }
-    up.sv = supervisor_new(up.loop, cfg, !daemonize);
-    cfg = NULL;
-    up.sv->on_state = up_state_cb;
-    up.sv->on_state_arg = &up;
-    up.sv->on_remove = up_remove_cb;
-    up.sv->on_critical = up_critical_cb;
+    up->sv = supervisor_new(up->loop, cfg, !st->daemonize);
+    up->sv->on_state = up_state_cb;
+    up->sv->on_state_arg = up;
+    up->sv->on_remove = up_remove_cb;
+    up->sv->on_critical = up_critical_cb;
     /* sd_notify datagrams arrive next to the control socket */
-    char *notify_path = xasprintf("%s.notify", socket_path);
-    supervisor_set_notify_path(up.sv, notify_path);
+    char *notify_path = xasprintf("%s.notify", st->socket_path);
+    supervisor_set_notify_path(up->sv, notify_path);
     free(notify_path);
-    struct control_hooks hooks = {.reload = up_reload, .down = up_down, .arg = &up};
+    struct control_hooks hooks = {.reload = up_reload, .down = up_down, .arg = up};
     char *err = NULL;
-    up.ctl = control_new(up.loop, up.sv, socket_path, up.sv->cfg->global.socket_mode, &hooks,
-                         &err);
-    if (!up.ctl) {
-        msg = xasprintf("tend: %s", err);
+    up->ctl = control_new(up->loop, up->sv, st->socket_path, up->sv->cfg->global.socket_mode,
+                          &hooks, &err);
+    if (!up->ctl) {
+        st->msg = xasprintf("tend: %s", err);
         free(err);
-        rc = up_fail(ready_fd, strncmp(msg, "tend: already running", 21) == 0 ? 1 : 125, msg);
-        supervisor_free(up.sv);
-        ev_loop_destroy(up.loop);
-        goto out_early;
+        int rc = up_fail(st->ready_fd, strncmp(st->msg, "tend: already running", 21) == 0 ? 1 : 125,
+                         st->msg);
+        supervisor_free(up->sv);
+        ev_loop_destroy(up->loop);
+        return rc;
     }
     int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR2};
-    ev_signal *watchers[] = {&up.sig_term, &up.sig_int, &up.sig_hup, &up.sig_usr2};
+    ev_signal *watchers[] = {&up->sig_term, &up->sig_int, &up->sig_hup, &up->sig_usr2};
     for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
         ev_signal_init(watchers[i], up_signal_cb, sigs[i]);
-        watchers[i]->data = &up;
-        ev_signal_start(up.loop, watchers[i]);
+        watchers[i]->data = up;
+        ev_signal_start(up->loop, watchers[i]);
     }
     log_info("tend %s (pid %d) supervising %zu process%s from %s; control socket %s",
-             PACKAGE_VERSION, (int)getpid(), up.sv->nprocs, up.sv->nprocs == 1 ? "" : "es",
-             up.config_path, socket_path);
+             PACKAGE_VERSION, (int)getpid(), up->sv->nprocs, up->sv->nprocs == 1 ? "" : "es",
+             up->config_path, st->socket_path);
     /* the launcher returns now: `tend up -d && tend status` finds the socket listening */
-    daemon_ready(ready_fd);
-    ready_fd = -1;
-    supervisor_start_autostart(up.sv);
+    daemon_ready(st->ready_fd);
+    st->ready_fd = -1;
+    supervisor_start_autostart(up->sv);
     /* a critical program may have failed already, and ended everything */
-    if (!up.done) {
-        ev_run(up.loop, 0);
+    if (!up->done) {
+        ev_run(up->loop, 0);
     }
 
     for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
-        ev_signal_stop(up.loop, watchers[i]);
+        ev_signal_stop(up->loop, watchers[i]);
     }
-    control_free(up.ctl);
-    rc = up.sv->exit_status;
-    supervisor_free(up.sv);
-    ev_loop_destroy(up.loop);
+    control_free(up->ctl);
+    int rc = up->sv->exit_status;
+    supervisor_free(up->sv);
+    ev_loop_destroy(up->loop);
+    return rc;
+}
 
-out_early:
-    pidfile_release(pidfile);
+int up_main(const char *config, int argc, char **argv)
+{
+    struct up_start st = {.ready_fd = -1};
+    int rc = up_parse_args(argc, argv, &st.daemonize);
+    if (rc >= 0) {
+        return rc;
+    }
+    struct config *cfg = config_load_for_verb(config, NULL);
+    if (!cfg) {
+        return EXIT_CONFIG;
+    }
+    struct up up = {0};
+    up.config_path = xstrdup(cfg->global.file);
+    st.socket_path = absolute(cfg->global.socket);
+    st.pidfile_path = absolute(cfg->global.pidfile);
+    st.logfile = absolute(cfg->global.logfile);
+    if (st.daemonize && !st.pidfile_path) {
+        /* a daemon always has a pid file: next to its socket unless configured */
+        size_t n = strlen(st.socket_path);
+        st.pidfile_path = n > 5 && strcmp(st.socket_path + n - 5, ".sock") == 0
+                              ? xasprintf("%.*s.pid", (int)(n - 5), st.socket_path)
+                              : xasprintf("%s.pid", st.socket_path);
+    }
+    rc = up_prepare(&st, cfg);
+    if (rc < 0) {
+        rc = up_run(&up, &st, cfg);
+        cfg = NULL;
+    }
+    pidfile_release(st.pidfile);
     config_free(cfg);
-    free(msg);
-    free(socket_path);
-    free(pidfile_path);
-    free(logfile);
+    free(st.msg);
+    free(st.socket_path);
+    free(st.pidfile_path);
+    free(st.logfile);
     free(up.config_path);
     log_close();
     return rc;
