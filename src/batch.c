@@ -1,6 +1,6 @@
-/* batch.c - `tend run -c FILE`: the programs of a config file as a pool of one-shot jobs: -j
- * slots, depends_on, and pipelines (stdout = program:NAME, file:PATH, tees) wired as pipes
- * between the stages. Calls runner, child, config, spawn, exitstatus and json. */
+/* batch.c - `tend run -c FILE`: the programs of a file as a pool of one-shot jobs (-j slots,
+ * depends_on) and their pipelines (program:NAME, file:PATH, tees) as pipes between stages.
+ * Calls runner, child, config, spawn, exitstatus and json. */
 #include "run.h"
 
 #include <errno.h>

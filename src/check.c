@@ -1,5 +1,5 @@
 /* check.c - prints the effective configuration (after includes, expansions and defaults),
- * as INI text or JSON, for `tend check`. Both walk the option tables. */
+ * as INI text or JSON, for `tend check`. Walks the option tables; calls config, json, spawn. */
 #include "check.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-/* client.c - sends one request line to the control socket and copies the answer: a header
- * "CODE ERRLEN", ERRLEN bytes for stderr, the rest for stdout. Exit status 3 when the
- * supervisor cannot be reached, naming the socket. */
+/* client.c - sends one request line to the control socket and copies the answer ("CODE
+ * ERRLEN", ERRLEN bytes for stderr, the rest for stdout); exit 3 naming the socket when the
+ * supervisor cannot be reached. Calls config, protocol and util. */
 #include "client.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* config.c - reads tend.ini (or a supervisord file) through inih, follows [include]s, expands
- * %(...)s, fills defaults from the option table and validates the result. */
+ * %(...)s, fills defaults from the option table and validates the result. Calls options.c
+ * (value types), expand, values and util. */
 #include "config.h"
 
 #include <errno.h>

@@ -1,8 +1,6 @@
-/* control.c - the control socket's server side: non-blocking clients with bounded buffers and
- * an idle timeout, peers checked with SO_PEERCRED, one request per connection, and replies
- * rendered here (text or JSON, status through status.c) so the client only copies bytes.
- * Calls supervise's public functions, status, protocol, output, json and log; up.c wires it
- * to the supervisor (hooks for reload and down). */
+/* control.c - the control socket, server side: bounded non-blocking clients, SO_PEERCRED, one
+ * request per connection, the verbs and their replies (status rendered by status.c).
+ * Calls supervise's public functions, status, protocol, logtail, output, json and log. */
 #include "control.h"
 
 #include <errno.h>

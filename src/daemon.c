@@ -1,5 +1,5 @@
 /* daemon.c - double fork with a pipe back to the launcher, so `tend up -d && tend status`
- * never races; and the pid file, locked with fcntl for as long as the daemon lives. */
+ * never races; the pid file, locked with fcntl while the daemon lives. Calls util only. */
 #include "daemon.h"
 
 #include <dirent.h>

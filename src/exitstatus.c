@@ -1,5 +1,5 @@
 /* exitstatus.c - a wait status decoded once into code, signal and core flag, and the words and
- * shell status every front end prints for it. */
+ * shell status every front end prints for it. Calls values and util. */
 #include "exitstatus.h"
 
 #include <sys/wait.h>

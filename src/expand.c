@@ -1,5 +1,5 @@
-/* expand.c - %(name)s expansions as supervisord does them with Python's %-formatting,
- * plus %(ENV_X:-fallback)s. Only the conversions that make sense for names: s r d i u x X o. */
+/* expand.c - %(name)s expansions as supervisord does them with Python's %-formatting, plus
+ * %(ENV_X:-fallback)s; only the conversions that make sense for names. Calls util only. */
 #include "expand.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
-/* export.c - `tend export systemd`: maps each process of the effective configuration to a
- * systemd service unit, tend-NAME.service, and prints the units or writes them to a directory.
- * What systemd has no equivalent for is named in a comment at the top of the unit. */
+/* export.c - `tend export systemd`: a tend-NAME.service unit per process of the effective
+ * configuration, printed or written to a directory; what systemd lacks is noted in the unit.
+ * Calls config, values and util. */
 #include "export.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* json.c - a streaming JSON writer into a strbuf, compact or indented, for `tend status --json`
- * and the control protocol; any byte string becomes a valid JSON string. */
+/* json.c - a streaming JSON writer into a strbuf, compact or indented; any byte string becomes
+ * a valid JSON string. Calls util only. */
 #include "json.h"
 
 #include <math.h>

@@ -1,5 +1,5 @@
-/* log.c - tend's own log lines: "2026-11-24 00:01:02,123 INFO message", to stderr or to the
- * [tend] logfile. One write(2) per line, so lines never interleave with the programs' output. */
+/* log.c - tend's own log lines ("2026-11-24 00:01:02,123 INFO message") to stderr or the
+ * [tend] logfile, one write(2) per line so lines never interleave. Calls nothing of tend. */
 #include "log.h"
 
 #include <errno.h>

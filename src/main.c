@@ -1,5 +1,5 @@
-/* main.c - the command line: global options, the verb table, dispatch and exit codes.
- * Each verb lives in its own module; this file only finds it and reports misuse. */
+/* main.c - the command line: global options, the verb table, dispatch and exit codes. Each
+ * verb lives in its own module (up, client, run, check, export); this file finds it. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

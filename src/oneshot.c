@@ -1,7 +1,6 @@
-/* oneshot.c - `tend run -- CMD`: one command pumped like Python's communicate(input,
- * timeout): its stdin fed from a file, a pipe or a string, its output passed through, captured
- * or written to files, a timeout with signal escalation, a report or JSON. Calls runner, child,
- * spawn, exitstatus, json and values. */
+/* oneshot.c - `tend run -- CMD` as communicate(input, timeout): stdin from a file, pipe or
+ * string; output passed, captured or to files; timeout with escalation; report or JSON.
+ * Calls runner, child, spawn, exitstatus, json and values. */
 #include "run.h"
 
 #include <errno.h>

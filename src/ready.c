@@ -1,9 +1,6 @@
-/* ready.c - readiness probes and health checks. A probe that fails is retried with a growing
- * pause (100 ms up to 1 s) while the supervisor's startsecs budget lasts; a health check runs
- * every healthcheck_interval and restarts the program after healthcheck_retries failures in a
- * row. Timers run only while a probe or check is due: an idle tend never wakes up.
- * Reports to the supervisor through sv->reports (never calls supervise.c); calls pidmap,
- * spawn, exitstatus and log. */
+/* ready.c - readiness probes (retried while startsecs lasts), health checks (restart after
+ * healthcheck_retries failures) and the sd_notify socket; timers only while something is due.
+ * Reports through sv->reports, never calls supervise.c; calls pidmap, spawn, exitstatus, log. */
 #include "ready.h"
 
 #include <errno.h>

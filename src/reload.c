@@ -1,7 +1,6 @@
-/* reload.c - applying a new configuration: the plan (added, changed, removed, unchanged), then
- * removed processes stop and go, changed ones restart or only get new sinks, added ones start,
- * and old configurations are freed once no process uses them. Calls supervise.c, wiring,
- * deps, shutdown, config and log. */
+/* reload.c - a new configuration: the plan, then removed processes stop and go, changed ones
+ * restart (or get new sinks), added ones start; old configs are freed once unused.
+ * Calls supervise.c, wiring, deps, shutdown, config and log. */
 #include "supervise_int.h"
 
 #include <stdlib.h>

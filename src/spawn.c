@@ -1,5 +1,5 @@
-/* spawn.c - fork/exec of one child: program lookup, user lookup and every allocation before
- * fork; in the child only async-signal-safe system calls, and failures go back on a pipe. */
+/* spawn.c - fork/exec of one child: program and user lookup and every allocation before fork;
+ * in the child only async-signal-safe calls, failures sent back on a pipe. Calls config, util. */
 #include "spawn.h"
 
 #include <dirent.h>

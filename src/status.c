@@ -1,6 +1,6 @@
-/* status.c - what `tend status` shows: the table (state colours, uptime, pipe counters, an
- * INFO column) and the JSON objects of the processes. Reads struct proc; calls output, feed,
- * exitstatus, values, json and util. */
+/* status.c - what `tend status` shows: the table (state colours, uptime, pipe counters, INFO)
+ * and the JSON object of each process. Reads struct proc; calls output, feed, exitstatus,
+ * values, json and util. */
 #include "status.h"
 
 #include <stdio.h>

@@ -1,8 +1,6 @@
-/* supervise.c - supervisord's state machine for every process: spawn, RUNNING after startsecs,
- * BACKOFF with a delay that grows by a second per failed start, FATAL after startretries,
- * autorestart against exitcodes, stop with stopsignal then KILL; a proc's life from proc_new to
- * proc_free. Calls wiring, deps, ready, pidmap and log; reports a finished stop up through
- * sv->proc_stopped, and state changes through sv->on_state. */
+/* supervise.c - supervisord's state machine for one process (start, ready, BACKOFF, FATAL,
+ * autorestart, stop with KILL escalation, forking, critical), from proc_new to proc_free.
+ * Calls wiring, deps, ready, pidmap, log; reports up only through sv->proc_stopped/on_state. */
 #include "supervise_int.h"
 
 #include <errno.h>

@@ -1,7 +1,6 @@
-/* supervisor.c - the supervisor as a whole: construction from a config, the one ev_child that
- * reaps every pid (programs, probes, health checks, orphans), the public entry points of
- * supervise.h that concern all processes, and freeing. Calls reload, shutdown, supervise.c,
- * wiring, deps, ready, pidmap and log. */
+/* supervisor.c - the supervisor as a whole: construction, the one ev_child that reaps every
+ * pid (programs, probes, checks, orphans), the all-process entry points, freeing.
+ * Calls reload, shutdown, supervise.c, wiring, deps, ready, pidmap and log. */
 #include "supervise_int.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-/* up.c - `tend up [-d]`: loads the configuration, optionally daemonizes, becomes a child
- * subreaper, opens the control socket and runs the supervisor on a libev loop. Signals:
- * TERM/INT shut down, HUP reloads, USR2 reopens the logs. */
+/* up.c - `tend up [-d]`: loads the config, daemonizes, becomes a subreaper, opens the control
+ * socket and runs the supervisor on libev (TERM/INT stop, HUP reload, USR2 reopen logs).
+ * Wires control to the supervisor; calls config, daemon, supervise, control, spawn, log. */
 #include "up.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* util.c - allocation wrappers, strbuf and strv. */
+/* util.c - allocation wrappers that never return NULL, strbuf and strv. Calls nothing of tend. */
 #include "util.h"
 
 #include <stdio.h>

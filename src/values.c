@@ -1,5 +1,5 @@
-/* values.c - parsers and printers for configuration values: durations, sizes, booleans, integers,
- * octal masks, signals, exit-code sets, shell-like command words, environments and name lists. */
+/* values.c - parsers and printers of configuration values: durations, sizes, booleans, integers,
+ * octal masks, signals, exit codes, command words, environments, lists. Calls util only. */
 #include "values.h"
 
 #include <errno.h>

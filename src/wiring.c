@@ -1,7 +1,6 @@
-/* wiring.c - what a process is connected to: its environment and fds at spawn (through the
- * child engine), the sinks of its stdout and stderr (log file, console, ring), and the pipes
- * of stdout = program:NAME into other programs' stdin feeds. Calls child, output, feed, ready
- * (for NOTIFY_SOCKET and fd:N), spawn and config; never the state machine. */
+/* wiring.c - what a process is connected to: environment and fds at spawn (child engine),
+ * the sinks of its stdout/stderr, and program:NAME pipes into other programs' stdin.
+ * Calls child, output, feed, ready (NOTIFY_SOCKET, fd:N), spawn and config. */
 #include "supervise_int.h"
 
 #include <errno.h>
