@@ -1,5 +1,5 @@
 /* ready.c - readiness probes and health checks. A probe that fails is retried with a growing
- * pause (100 ms up to 1 s) while the supervisor's startsecs budget lasts; a health check runs
+ * pause (100 ms up to 1 s) until it passes or ready_timeout runs out; a health check runs
  * every healthcheck_interval and restarts the program after healthcheck_retries failures in a
  * row. Timers run only while a probe or check is due: an idle tend never wakes up. */
 #include "ready.h"
@@ -170,7 +170,7 @@ static void probe_io_cb(struct ev_loop *loop, ev_io *w, int revents)
     if (n > 0 && memchr(buf, '\n', (size_t)n)) {
         probe_passed(p, "notification fd");
     } else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        /* closed without a newline: it will not say it is ready; the budget decides */
+        /* closed without a newline: it will not say it is ready; ready_timeout decides */
         probe_close_fd(p);
     }
 }
@@ -362,7 +362,9 @@ static void notify_handle(struct proc *p, char *msg)
 {
     for (char *line = strtok(msg, "\n"); line; line = strtok(NULL, "\n")) {
         if (strcmp(line, "READY=1") == 0) {
-            if (p->state == PROC_STARTING && p->cfg->ready.kind == PROBE_NOTIFY) {
+            /* not once ready_timeout has run out: it is being stopped by then */
+            if (p->state == PROC_STARTING && p->cfg->ready.kind == PROBE_NOTIFY &&
+                !p->ready_timed_out) {
                 probe_passed(p, "READY=1");
             }
         } else if (strncmp(line, "STATUS=", 7) == 0) {
