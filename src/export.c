@@ -423,6 +423,13 @@ export_type(const struct export_ctx *x, const struct proc_config *pc, struct str
     default:
         /* exec, not simple: a command that cannot be run is a failed start, as in tend */
         strbuf_adds(u, notify ? "Type=notify\n" : "Type=exec\n");
+        if (notify) {
+            /* systemd waits TimeoutStartSec= for READY=1, as tend waits ready_timeout */
+            char *text = pc->ready_timeout > 0 ? unit_duration(pc->ready_timeout)
+                                               : xstrdup("infinity");
+            strbuf_addf(u, "TimeoutStartSec=%s\n", text);
+            free(text);
+        }
         break;
     }
     if (notify && pc->type != PTYPE_SIMPLE) {

@@ -1,5 +1,5 @@
-/* ready.c - readiness probes (retried while startsecs lasts), health checks (restart after
- * healthcheck_retries failures) and the sd_notify socket; timers only while something is due.
+/* ready.c - readiness probes (retried until they pass or ready_timeout runs out), health checks
+ * (restart after healthcheck_retries failures) and the sd_notify socket; timers only while due.
  * Reports through sv->reports, never calls supervise.c; calls pidmap, spawn, exitstatus, log. */
 #include "ready.h"
 
@@ -222,7 +222,7 @@ static void probe_io_cb(struct ev_loop *loop, ev_io *w, int revents)
     if (n > 0 && memchr(buf, '\n', (size_t)n)) {
         probe_passed(p, "notification fd");
     } else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        /* closed without a newline: it will not say it is ready; the budget decides */
+        /* closed without a newline: it will not say it is ready; ready_timeout decides */
         probe_close_fd(p);
     }
 }
@@ -414,7 +414,9 @@ static void notify_handle(struct proc *p, char *msg)
 {
     for (char *line = strtok(msg, "\n"); line; line = strtok(NULL, "\n")) {
         if (strcmp(line, "READY=1") == 0) {
-            if (p->state == PROC_STARTING && p->cfg->ready.kind == PROBE_NOTIFY) {
+            /* not once ready_timeout has run out: it is being stopped by then */
+            if (p->state == PROC_STARTING && p->cfg->ready.kind == PROBE_NOTIFY &&
+                !p->ready_timed_out) {
                 probe_passed(p, "READY=1");
             }
         } else if (strncmp(line, "STATUS=", 7) == 0) {

@@ -22,7 +22,7 @@ void ready_init(struct proc *p);
  * onto N in the child (tend keeps the read end). -1 with *err on failure. */
 int ready_prepare_fd(struct proc *p, int *child_end, char **err);
 /* STARTING with a readiness probe: starts probing (retried until it passes, or until the
- * supervisor's startsecs budget runs out). */
+ * supervisor's ready_timeout runs out). */
 void ready_probe_start(struct proc *p);
 void ready_probe_stop(struct proc *p);
 void ready_probe_exited(struct proc *p, int status);

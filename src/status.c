@@ -55,6 +55,16 @@ static char *proc_info(const struct proc *p)
         }
         return strbuf_detach(&sb);
     }
+    if (p->state == PROC_STARTING && p->ready_timed_out) {
+        return xasprintf("not ready within %gs; stopping", (double)p->cfg->ready_timeout / 1000.0);
+    }
+    if (p->state == PROC_STARTING && p->ready_wait_since > 0) {
+        long waited = (long)(ev_time() - p->ready_wait_since);
+        return p->cfg->ready_timeout > 0
+                   ? xasprintf("waiting for readiness %ld s (timeout %gs)", waited,
+                               (double)p->cfg->ready_timeout / 1000.0)
+                   : xasprintf("waiting for readiness %ld s (no timeout)", waited);
+    }
     if (p->last_error && (p->state == PROC_FATAL || p->state == PROC_BACKOFF || p->blocked)) {
         return xstrdup(p->last_error);
     }
@@ -116,6 +126,19 @@ static void status_json(struct json *j, const struct proc *p, double now)
     json_bool(j, p->ready);
     json_key(j, "waiting");
     json_bool(j, p->waiting_deps);
+    /* seconds spent so far waiting for the ready probe, null when not waiting */
+    json_key(j, "ready_wait_s");
+    if (p->state == PROC_STARTING && p->ready_wait_since > 0) {
+        json_double(j, now - p->ready_wait_since);
+    } else {
+        json_null(j);
+    }
+    json_key(j, "ready_timeout_s"); /* 0: no limit; null: no ready probe */
+    if (p->cfg->ready.kind != PROBE_NONE) {
+        json_double(j, (double)p->cfg->ready_timeout / 1000.0);
+    } else {
+        json_null(j);
+    }
     json_key(j, "health");
     json_string(j, health_name(p->health));
     json_key(j, "status_text");

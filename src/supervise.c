@@ -292,12 +292,14 @@ static void proc_do_start(struct proc *p)
     proc_wait_ready(p);
 }
 
-/* STARTING: the startsecs timer, or a readiness probe bounded by startsecs. */
+/* STARTING: the startsecs timer, or a readiness probe bounded by ready_timeout (not by
+ * startsecs: databases and JVMs take far longer to be ready than to be safely started). */
 static void proc_wait_ready(struct proc *p)
 {
     if (p->cfg->ready.kind != PROBE_NONE) {
-        if (p->cfg->startsecs > 0) {
-            timer_arm(p, (ev_tstamp)p->cfg->startsecs / 1000.0);
+        p->ready_wait_since = ev_time();
+        if (p->cfg->ready_timeout > 0) {
+            timer_arm(p, (ev_tstamp)p->cfg->ready_timeout / 1000.0);
         }
         ready_probe_start(p);
         return;
@@ -313,6 +315,7 @@ static void proc_became_ready(struct proc *p)
 {
     timer_cancel(p);
     p->retries = 0;
+    p->ready_wait_since = 0;
     log_info("%s (pid %d) is RUNNING", p->cfg->name, (int)p->pid);
     proc_set_state(p, PROC_RUNNING);
     p->ready = true;
@@ -436,21 +439,30 @@ static void proc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     switch (p->state) {
     case PROC_STARTING:
-        if (p->cfg->ready.kind != PROBE_NONE) {
-            /* the startsecs budget ran out before the probe passed: a failed start */
-            log_warn("%s (pid %d) did not become ready within %gs; killing it", p->cfg->name,
-                     (int)p->pid, (double)p->cfg->startsecs / 1000.0);
-            ready_probe_stop(p);
-            p->ready_timed_out = true;
-            proc_kill(p, SIGKILL, true);
-            break;
-        }
         if (p->awaiting_pidfile) {
             p->awaiting_pidfile = false;
             forking_find_daemon(p);
             break;
         }
         if (p->cfg->type == PTYPE_FORKING && p->launching) {
+            break;
+        }
+        if (p->ready_timed_out) {
+            log_warn("%s (pid %d) did not stop within %gs; sending KILL", p->cfg->name,
+                     (int)p->pid, (double)p->cfg->stopwaitsecs / 1000.0);
+            proc_kill(p, SIGKILL, true);
+            break;
+        }
+        if (p->cfg->ready.kind != PROBE_NONE) {
+            /* ready_timeout ran out before the probe passed: stopped as by `tend stop`, and
+             * its exit is a failed start (startretries, BACKOFF, FATAL) */
+            log_warn("%s: not ready within %gs; stopping pid %d with %s (a failed start)",
+                     p->cfg->name, (double)p->cfg->ready_timeout / 1000.0, (int)p->pid,
+                     signal_name(p->cfg->stopsignal));
+            ready_probe_stop(p);
+            p->ready_timed_out = true;
+            proc_kill(p, p->cfg->stopsignal, p->cfg->stopasgroup);
+            timer_arm(p, (ev_tstamp)p->cfg->stopwaitsecs / 1000.0);
             break;
         }
         /* it stayed up for startsecs: a successful start */
@@ -481,6 +493,7 @@ void proc_exited(struct proc *p, int status)
     ready_probe_stop(p);
     health_stop(p);
     p->ready = false;
+    p->ready_wait_since = 0;
     if (p->launching) {
         p->launching = false;
         if (p->state == PROC_STARTING && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -540,8 +553,8 @@ void proc_exited(struct proc *p, int status)
     if (was == PROC_STARTING) {
         char *quick = exit_describe(&p->last_exit);
         if (p->ready_timed_out) {
-            proc_set_error(p, xasprintf("did not become ready within %gs",
-                                        (double)p->cfg->startsecs / 1000.0));
+            proc_set_error(p, xasprintf("not ready within %gs",
+                                        (double)p->cfg->ready_timeout / 1000.0));
         } else if (p->cfg->type == PTYPE_ONESHOT) {
             proc_set_error(p, xasprintf("failed: %s after %.2fs", quick, ran));
         } else {
@@ -568,13 +581,9 @@ void proc_exited(struct proc *p, int status)
         free(what);
         return;
     }
-    /* a program that keeps dying within a second of starting is flapping: it waits like a
-     * failed start (backoff_*), so tend never restarts it in a tight loop */
-    p->flaps = ran < 1.0 ? p->flaps + 1 : 0;
+    /* it had started well (RUNNING), so this is a new start, as in supervisord: no backoff,
+     * and its retry count was reset when it became RUNNING; only restart_delay may wait */
     ev_tstamp delay = (ev_tstamp)p->cfg->restart_delay / 1000.0;
-    if (p->flaps > 0 && backoff_delay(p->cfg, p->flaps) > delay) {
-        delay = backoff_delay(p->cfg, p->flaps);
-    }
     p->restarts++;
     if (delay > 0) {
         log_info("%s (%s); restarting in %gs", what, expected ? "expected" : "not expected",

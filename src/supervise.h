@@ -46,7 +46,6 @@ struct proc {
     enum proc_state state;
     pid_t pid;               /* 0 when not running */
     int retries;             /* failed starts in a row (reset once RUNNING) */
-    int flaps;               /* exits within a second of starting, in a row */
     int spawn_status;        /* exit status for a spawn failure (127 not found, ...) */
     unsigned restarts;       /* automatic restarts since tend started */
     ev_tstamp started_at;    /* wall clock (ev_time) of the last spawn */
@@ -67,7 +66,8 @@ struct proc {
     bool ready;              /* dependents may start (RUNNING and ready, or a oneshot done) */
     bool waiting_deps;       /* start requested; waits for its dependencies to be ready */
     bool launching;          /* type = forking: pid is the launcher, not yet the daemon */
-    bool ready_timed_out;    /* killed because it did not become ready in time */
+    bool ready_timed_out;    /* stopped because it did not become ready in time */
+    ev_tstamp ready_wait_since; /* wall clock when the wait for its ready probe began, or 0 */
     bool blocked;            /* a dependency went FATAL: it does not start */
     bool awaiting_pidfile;   /* type = forking: the launcher is done, the pid file is not */
     ev_tstamp pidfile_deadline;

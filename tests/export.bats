@@ -217,6 +217,7 @@ EOF2
     has_line db "Type=forking"
     has_line db "PIDFile=$BATS_TEST_TMPDIR/db.pid"
     has_line web "Type=notify"
+    has_line web "TimeoutStartSec=90s"
     has_line worker-0 "Type=exec"
     has_line job "Type=oneshot"
     has_line job "RemainAfterExit=yes"
