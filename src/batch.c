@@ -1,7 +1,7 @@
 /* batch.c - `tend run -c FILE`: the programs of a file as a pool of one-shot jobs (-j slots,
  * depends_on) and their pipelines (program:NAME, file:PATH, tees) as pipes between stages.
  * Calls runner, child, config, spawn, exitstatus and json. */
-#include "run.h"
+#include "batch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,86 +18,6 @@
 #include "runner.h"
 #include "spawn.h"
 #include "util.h"
-
-enum job_state { JOB_WAITING, JOB_RUNNING, JOB_OK, JOB_FAILED, JOB_SKIPPED };
-
-static const char *const job_state_names[] = {"waiting", "running", "ok", "failed", "skipped"};
-
-struct batch;
-struct batch_job;
-
-/* Where one output stream of a job goes (stdout = / stderr = in the file). */
-enum route_kind {
-    ROUTE_PREFIX, /* no target: to tend's output, each line behind the job's name */
-    ROUTE_DIRECT, /* one target: the child's fd is the file, or the reader's stdin pipe
-                   * (shared by all its writers: no copying, unless another stream into the
-                   * same reader needs it) */
-    ROUTE_COPY,   /* several targets, or a reader tend writes into: tend copies to every
-                   * reader and file (fan-out, tee) */
-};
-
-struct batch_route {
-    enum route_kind kind;
-    struct batch_job **readers; /* the jobs whose stdin it feeds (program:NAME, every process) */
-    size_t nreaders;
-    const char **files; /* file:PATH targets (the config's strings) */
-    int *file_fds;      /* the batch's open files; -1 after a write error */
-    size_t nfiles;
-};
-
-struct batch_job {
-    struct batch *b;
-    const struct proc_config *pc;
-    enum job_state state;
-    struct run_child child;
-    char *prefix_out, *prefix_err;
-    char *detail; /* "exited with status 1", "dependency build failed", ... */
-    char *error;  /* why it could not start */
-    bool ran;
-    size_t unit;                 /* its pipeline, in b->units */
-    bool visited;                /* while its pipeline starts: readers before writers */
-    struct batch_route route[2]; /* stdout, stderr (with redirect_stderr: all in [0]) */
-    /* stdin, when other jobs' streams feed it */
-    bool reader;
-    bool in_copied; /* some stream into it has several targets: tend writes all of them */
-    int in_rd;      /* the child's end, until it is spawned */
-    /* the write end: shared by the writers (direct), or tend's own (copied, non-blocking,
-     * with the bytes the pipe had no room for queued) */
-    struct child_writer in;
-    size_t in_open; /* copied streams into it that have not reached EOF */
-};
-
-/* The unit of scheduling: a pipeline (the jobs connected by program: targets, whichever the
- * direction), or one job alone. */
-enum unit_state { UNIT_WAITING, UNIT_RUNNING, UNIT_DONE };
-
-struct batch_unit {
-    size_t *members; /* indexes in b->jobs, in start order */
-    size_t n;
-    enum unit_state state;
-    size_t live; /* members spawned and not done */
-};
-
-struct batch_file {
-    char *path;
-    int fd;
-};
-
-struct batch {
-    struct runner r;
-    const struct run_opts *o;
-    struct config *cfg;
-    struct batch_job *jobs; /* the selected processes, in start order */
-    size_t njobs;
-    struct batch_unit *units; /* in the order of their first member */
-    size_t nunits;
-    struct batch_file *files; /* file: targets, each opened (and truncated) once */
-    size_t nfiles;
-    long max_running;
-    size_t running; /* units, not jobs: see batch_schedule */
-    bool stopping;  /* after a failure or a signal: no new job starts */
-    int interrupted;
-};
 
 static void batch_schedule(struct batch *b);
 
@@ -759,100 +679,6 @@ batch_on_signal(struct runner *r, int sig)
     }
 }
 
-static double
-batch_job_duration(const struct batch_job *j)
-{
-    return j->ran ? j->child.ended - j->child.started : 0.0;
-}
-
-static void
-batch_print_json(const struct batch *b)
-{
-    struct strbuf sb;
-    struct json jw;
-    strbuf_init(&sb);
-    json_init(&jw, &sb, false);
-    json_array_begin(&jw);
-    for (size_t i = 0; i < b->njobs; i++) {
-        const struct batch_job *j = &b->jobs[i];
-        struct exit_info x = exit_decode(j->child.status);
-        bool ran = j->ran && j->child.exited;
-        json_object_begin(&jw);
-        json_key(&jw, "name");
-        json_string(&jw, j->pc->name);
-        json_key(&jw, "program");
-        json_string(&jw, j->pc->program);
-        json_key(&jw, "group");
-        json_string(&jw, j->pc->group);
-        json_key(&jw, "status");
-        json_string(&jw, job_state_names[j->state]);
-        json_key(&jw, "exit_code");
-        if (ran && x.code >= 0) {
-            json_int(&jw, x.code);
-        } else {
-            json_null(&jw);
-        }
-        json_key(&jw, "signal");
-        json_string(&jw, ran && x.signal ? signal_name(x.signal) : NULL);
-        json_key(&jw, "core_dumped");
-        json_bool(&jw, ran && x.core_dumped);
-        json_key(&jw, "duration_s");
-        if (ran) {
-            json_double(&jw, run_round_us(batch_job_duration(j)));
-        } else {
-            json_null(&jw);
-        }
-        json_key(&jw, "pid");
-        if (j->ran) {
-            json_int(&jw, j->child.pid);
-        } else {
-            json_null(&jw);
-        }
-        json_key(&jw, "detail");
-        json_string(&jw, j->detail);
-        json_key(&jw, "error");
-        json_string(&jw, j->error);
-        json_object_end(&jw);
-    }
-    json_array_end(&jw);
-    strbuf_addc(&sb, '\n');
-    child_write_all(1, sb.buf, sb.len);
-    strbuf_free(&sb);
-}
-
-static void
-batch_print_table(const struct batch *b, int width)
-{
-    if (width < 4) {
-        width = 4;
-    }
-    struct strbuf sb;
-    strbuf_init(&sb);
-    strbuf_addf(&sb, "%-*s  %-7s  %9s  %s\n", width, "NAME", "STATUS", "DURATION", "RESULT");
-    for (size_t i = 0; i < b->njobs; i++) {
-        const struct batch_job *j = &b->jobs[i];
-        char dur[32] = "-";
-        if (j->ran && j->child.exited) {
-            snprintf(dur, sizeof(dur), "%.2fs", batch_job_duration(j));
-        }
-        strbuf_addf(&sb, "%-*s  %-7s  %9s  %s\n", width, j->pc->name, job_state_names[j->state],
-                    dur, j->detail ? j->detail : "");
-    }
-    child_write_all(2, sb.buf, sb.len);
-    strbuf_free(&sb);
-}
-
-/* "name  | " padded to the longest name; coloured like docker compose on a terminal. */
-static char *
-batch_prefix(const char *name, int width, size_t index, bool colour)
-{
-    static const char *const palette[] = {"36", "33", "32", "35", "34",
-                                          "96", "93", "92", "95", "94"};
-    if (!colour) {
-        return xasprintf("%-*s | ", width, name);
-    }
-    return xasprintf("\033[%sm%-*s |\033[0m ", palette[index % ARRAY_SIZE(palette)], width, name);
-}
 
 /* The jobs (the selected processes, in start order) and their routes and units. Returns the
  * width of the longest name, for the prefixes and the table. */
