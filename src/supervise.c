@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fcgi.h"
 #include "log.h"
 #include "ready.h"
 #include "spawn.h"
@@ -97,6 +98,9 @@ void proc_set_state(struct proc *p, enum proc_state s)
     log_debug("%s: %s -> %s", p->cfg->name, state_names[old], state_names[s]);
     if (p->sv->on_state && old != s) {
         p->sv->on_state(p, old, p->sv->on_state_arg);
+    }
+    if (p->sv->fcgi_sockets && (s == PROC_STOPPED || s == PROC_FATAL || s == PROC_STARTING)) {
+        fcgi_release_idle(p);
     }
 }
 
@@ -212,6 +216,18 @@ static int proc_spawn(struct proc *p, char **err)
         }
         in = dup(rfd); /* closed below like a file would be; tend keeps its own */
         fcntl(in, F_SETFD, FD_CLOEXEC);
+    }
+    if (c->fcgi) {
+        /* supervisord's contract: an fcgi-program accepts on its stdin */
+        int fd = fcgi_socket_acquire(p, err);
+        if (fd < 0) {
+            goto done;
+        }
+        in = fcntl(fd, F_DUPFD_CLOEXEC, 3); /* closed below like a file; tend keeps fd */
+        if (in < 0) {
+            *err = xasprintf("cannot duplicate the socket: %s", strerror(errno));
+            goto done;
+        }
     }
     req.map[0].src = in;
     req.map[0].target = 0;
@@ -1351,6 +1367,7 @@ void supervisor_free(struct supervisor *sv)
         proc_free(p);
     }
     free(sv->retired);
+    fcgi_close_all(sv);
     notify_close(sv);
     for (size_t i = 0; i < sv->nold_configs; i++) {
         config_free(sv->old_configs[i]);
