@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "syslog_sink.h"
 #include "util.h"
 
 #define OUTPUT_LINE_MAX 8192   /* a longer console line is cut into pieces of this size */
@@ -56,6 +57,8 @@ struct output_sink {
     bool timestamps;
     bool mid_line;
     struct strbuf stamped;
+
+    struct syslog_sink *syslog; /* stdout_syslog / stderr_syslog, or NULL */
 
     /* followers (tend logs -f): each gets every chunk as it arrives */
     struct output_listener {
@@ -380,6 +383,7 @@ output_sink_new(const struct output_options *o)
     s->console = o->console;
     s->ring_size = o->ring_size;
     s->timestamps = o->timestamps;
+    s->syslog = o->syslog ? syslog_sink_new(s->name) : NULL;
     strbuf_init(&s->stamped);
     s->fd = -1;
     if (s->console) {
@@ -401,6 +405,7 @@ output_sink_free(struct output_sink *s)
         return;
     }
     output_file_close(s);
+    syslog_sink_free(s->syslog);
     free(s->name);
     free(s->stream);
     free(s->path);
@@ -468,6 +473,9 @@ output_sink_write(struct output_sink *s, const char *buf, size_t n)
     if (n == 0) {
         return;
     }
+    if (s->syslog) {
+        syslog_sink_write(s->syslog, buf, n); /* syslog stamps its messages itself */
+    }
     if (s->timestamps) {
         output_add_timestamps(s, &buf, &n);
     }
@@ -491,6 +499,9 @@ output_sink_flush(struct output_sink *s)
 {
     if (s->console && s->partial > 0) {
         output_console_emit(s);
+    }
+    if (s->syslog) {
+        syslog_sink_flush(s->syslog);
     }
 }
 

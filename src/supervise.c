@@ -1073,8 +1073,13 @@ static bool has_program_target(const struct strv *targets)
 
 static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, const char *stream,
                                      const char *setting, int64_t maxbytes, long backups,
-                                     bool timestamps)
+                                     bool timestamps, bool to_syslog)
 {
+    /* supervisord's deprecated stdout_logfile = syslog means stdout_syslog = true */
+    if (setting && strcasecmp(setting, "syslog") == 0) {
+        setting = NULL;
+        to_syslog = true;
+    }
     int width = sv->prefix_width;
     const struct strv *targets = strcmp(stream, "stdout") == 0 ? &p->cfg->stdout : &p->cfg->stderr;
     const char *file = target_file(targets);
@@ -1091,6 +1096,7 @@ static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, cons
         .color = output_console_use_color() ? output_color_for(p->index) : 0,
         .ring_size = path ? 0 : RING_SIZE,
         .timestamps = timestamps,
+        .syslog = to_syslog,
     };
     struct output_sink *s = output_sink_new(&o);
     free(path);
@@ -1101,11 +1107,12 @@ static void proc_make_sinks(struct proc *p)
 {
     const struct proc_config *c = p->cfg;
     p->out = make_sink(p->sv, p, "stdout", c->stdout_logfile, c->stdout_logfile_maxbytes,
-                       c->stdout_logfile_backups, c->stdout_timestamps);
+                       c->stdout_logfile_backups, c->stdout_timestamps, c->stdout_syslog);
     p->err = c->redirect_stderr
                  ? NULL
                  : make_sink(p->sv, p, "stderr", c->stderr_logfile, c->stderr_logfile_maxbytes,
-                             c->stderr_logfile_backups, c->stderr_timestamps);
+                             c->stderr_logfile_backups, c->stderr_timestamps,
+                             c->stderr_syslog);
 }
 
 static void proc_free_sinks(struct proc *p)
@@ -1492,7 +1499,7 @@ static bool option_is_logging(const char *name)
     static const char *const logging[] = {
         "stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups",
         "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups",
-        "stdout_timestamps", "stderr_timestamps"};
+        "stdout_timestamps", "stderr_timestamps", "stdout_syslog", "stderr_syslog"};
     for (size_t i = 0; i < ARRAY_SIZE(logging); i++) {
         if (strcmp(name, logging[i]) == 0) {
             return true;

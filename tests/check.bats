@@ -292,13 +292,13 @@ EOF2
 port = 127.0.0.1:9001
 [program:a]
 command = /bin/true
-stdout_syslog = true
+stdout_events_enabled = true
 EOF2
 )
     run --separate-stderr "$TEND" -c "$cfg" check
     assert_status 0
     [[ "$stderr" == *"tend.ini:1: warning: [inet_http_server]: supervisord's HTTP server is not served"* ]]
-    [[ "$stderr" == *"tend.ini:5: warning: [program:a] stdout_syslog: supervisord option not implemented"* ]]
+    [[ "$stderr" == *"tend.ini:5: warning: [program:a] stdout_events_enabled: supervisord option not implemented"* ]]
 }
 
 @test "every error of a file is reported, not just the first" {
