@@ -60,6 +60,11 @@ struct output_sink {
 
     struct syslog_sink *syslog; /* stdout_syslog / stderr_syslog, or NULL */
 
+    /* strip_ansi: where an escape sequence cut by a chunk boundary stands; buffer reused */
+    bool strip_ansi;
+    enum { ANSI_TEXT, ANSI_ESC, ANSI_CSI } ansi;
+    struct strbuf stripped;
+
     /* followers (tend logs -f): each gets every chunk as it arrives */
     struct output_listener {
         output_listener_fn fn;
@@ -384,6 +389,8 @@ output_sink_new(const struct output_options *o)
     s->ring_size = o->ring_size;
     s->timestamps = o->timestamps;
     s->syslog = o->syslog ? syslog_sink_new(s->name) : NULL;
+    s->strip_ansi = o->strip_ansi;
+    strbuf_init(&s->stripped);
     strbuf_init(&s->stamped);
     s->fd = -1;
     if (s->console) {
@@ -414,6 +421,7 @@ output_sink_free(struct output_sink *s)
     free(s->ring);
     free(s->listeners);
     strbuf_free(&s->stamped);
+    strbuf_free(&s->stripped);
     free(s);
 }
 
@@ -467,9 +475,42 @@ output_add_timestamps(struct output_sink *s, const char **buf, size_t *n)
     *n = s->stamped.len;
 }
 
+/* Copies buf into s->stripped without its CSI sequences (ESC [ ... final byte, colours and
+ * cursor moves, as supervisord's strip_ansi removes) and other two-byte ESC sequences. */
+static void
+output_strip_ansi(struct output_sink *s, const char **buf, size_t *n)
+{
+    strbuf_reset(&s->stripped);
+    for (size_t i = 0; i < *n; i++) {
+        unsigned char c = (unsigned char)(*buf)[i];
+        switch (s->ansi) {
+        case ANSI_TEXT:
+            if (c == 0x1b) {
+                s->ansi = ANSI_ESC;
+            } else {
+                strbuf_addc(&s->stripped, (char)c);
+            }
+            break;
+        case ANSI_ESC:
+            s->ansi = c == '[' ? ANSI_CSI : ANSI_TEXT;
+            break;
+        case ANSI_CSI:
+            if (c >= 0x40 && c <= 0x7e) {
+                s->ansi = ANSI_TEXT; /* the final byte ends the sequence */
+            }
+            break;
+        }
+    }
+    *buf = s->stripped.buf ? s->stripped.buf : "";
+    *n = s->stripped.len;
+}
+
 void
 output_sink_write(struct output_sink *s, const char *buf, size_t n)
 {
+    if (s->strip_ansi) {
+        output_strip_ansi(s, &buf, &n);
+    }
     if (n == 0) {
         return;
     }

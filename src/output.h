@@ -23,6 +23,7 @@ struct output_options {
     size_t ring_size;     /* bytes kept in memory for `tend logs` (0 = none) */
     bool timestamps;      /* prefix every line with an ISO-8601 time */
     bool syslog;          /* also send every line to syslog, tagged with name */
+    bool strip_ansi;      /* remove ANSI escape sequences before anything else sees them */
 };
 
 struct output_sink;

@@ -1097,6 +1097,7 @@ static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, cons
         .ring_size = path ? 0 : RING_SIZE,
         .timestamps = timestamps,
         .syslog = to_syslog,
+        .strip_ansi = sv->cfg->global.strip_ansi,
     };
     struct output_sink *s = output_sink_new(&o);
     free(path);

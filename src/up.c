@@ -173,15 +173,15 @@ static int up_fail(int ready_fd, int status, const char *msg)
     return status;
 }
 
-/* [tend] minfds: raise the soft limit of open files as far as the hard limit allows. */
-static void raise_fd_limit(long want)
+/* [tend] minfds and minprocs: raise a soft limit as far as the hard limit allows. */
+static void raise_limit(int resource, long want)
 {
     struct rlimit rl;
-    if (want <= 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= (rlim_t)want) {
+    if (want <= 0 || getrlimit(resource, &rl) < 0 || rl.rlim_cur >= (rlim_t)want) {
         return;
     }
     rl.rlim_cur = (rlim_t)want < rl.rlim_max ? (rlim_t)want : rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    setrlimit(resource, &rl);
 }
 
 static char *absolute(const char *path)
@@ -268,7 +268,8 @@ int up_main(const char *config, int argc, char **argv)
     if (cfg->global.umask >= 0) {
         umask((mode_t)cfg->global.umask);
     }
-    raise_fd_limit(cfg->global.minfds);
+    raise_limit(RLIMIT_NOFILE, cfg->global.minfds);
+    raise_limit(RLIMIT_NPROC, cfg->global.minprocs);
     /* orphaned grandchildren are re-parented to tend, which reaps them: no zombie survives */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
         log_warn("cannot become a child subreaper: %s", strerror(errno));

@@ -233,3 +233,48 @@ EOF2
     # and the Docker-style file
     same_processes "$(docker_config)"
 }
+
+@test "strip_ansi removes colour and cursor sequences from the programs' output" {
+    cfg=$(write_config <<EOF2
+[supervisord]
+strip_ansi = true
+[program:colour]
+command = sh -c 'printf "\\033[1;31mred\\033[0m plain \\033[2Kdone\\n"; exec $SLEEP 1000'
+stdout_logfile = $BATS_TEST_TMPDIR/colour.log
+startsecs = 0
+EOF2
+)
+    start_tend "$cfg"
+    wait_for 20 grep -q "done" "$BATS_TEST_TMPDIR/colour.log"
+    [ "$(cat "$BATS_TEST_TMPDIR/colour.log")" = "red plain done" ]
+}
+
+@test "serverurl sets SUPERVISOR_SERVER_URL; AUTO leaves it unset; minprocs raises RLIMIT_NPROC" {
+    # one below the hard limit, so that tend has room to raise it by one
+    hard=$(ulimit -Hu)
+    want=""
+    if [ "$hard" != unlimited ] && [ "$hard" -gt 2 ]; then
+        ulimit -Su $((hard - 1))
+        want=$hard
+    fi
+    cfg=$(write_config <<EOF2
+[supervisord]
+${want:+minprocs = $want}
+[program:given]
+command = sh -c 'cat /proc/self/limits > $BATS_TEST_TMPDIR/given.limits; echo "url=\${SUPERVISOR_SERVER_URL-unset}" > $BATS_TEST_TMPDIR/given.env; exec $SLEEP 1000'
+serverurl = http://127.0.0.1:9001
+startsecs = 0
+[program:auto]
+command = sh -c 'echo "url=\${SUPERVISOR_SERVER_URL-unset}" > $BATS_TEST_TMPDIR/auto.env; exec $SLEEP 1001'
+startsecs = 0
+EOF2
+)
+    start_tend "$cfg"
+    wait_for 20 test -s "$BATS_TEST_TMPDIR/given.env"
+    wait_for 20 test -s "$BATS_TEST_TMPDIR/auto.env"
+    grep -qx "url=http://127.0.0.1:9001" "$BATS_TEST_TMPDIR/given.env"
+    grep -qx "url=unset" "$BATS_TEST_TMPDIR/auto.env"
+    if [ -n "$want" ]; then
+        [ "$(awk '/^Max processes/ {print $3}' "$BATS_TEST_TMPDIR/given.limits")" = "$want" ]
+    fi
+}
