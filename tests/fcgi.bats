@@ -208,3 +208,51 @@ print("held", flush=True); time.sleep(600)' "$port" "$BATS_TEST_TMPDIR" >"$BATS_
     kill "$holder"
     wait "$holder" || true
 }
+
+# socket_inode PID: the socket of fd 0 of PID, as socket:[N]
+socket_inode() {
+    readlink "/proc/$1/fd/0"
+}
+
+@test "a killed process is restarted on the same socket; shutdown closes it and removes its file" {
+    path="$BATS_TEST_TMPDIR/pool.sock"
+    CFG=$(fcgi_config "unix://$path")
+    start_tend "$CFG"
+    wait_for 30 running_count 3
+    first=$("$TEND" -c "$CFG" pid pool_00)
+    inode=$(socket_inode "$first")
+    kill -KILL "$first"
+    wait_for 30 eval '[ "$("$TEND" -c "$CFG" pid pool_00 2>/dev/null)" != "$first" ] && running_count 3'
+    [ "$(socket_inode "$("$TEND" -c "$CFG" pid pool_00)")" = "$inode" ]
+    [ "$(socket_inode "$("$TEND" -c "$CFG" pid pool_01)")" = "$inode" ]
+    [ -S "$path" ]
+    stop_tend
+    [ "$TEND_STATUS" -eq 0 ]
+    [ ! -e "$path" ]
+}
+
+@test "an fcgi-program in a [group:x]; a reload that removes it closes its socket" {
+    port=$(free_port)
+    CFG=$(write_config <<EOF2
+[unix_http_server]
+file = $SOCK
+[group:web]
+programs = pool, other
+[fcgi-program:pool]
+command = $PY $SERVER
+socket = tcp://127.0.0.1:$port
+startsecs = 0
+[program:other]
+command = $PY -c 'import time; time.sleep(1000)' $BATS_TEST_TMPDIR
+startsecs = 0
+EOF2
+)
+    start_tend "$CFG"
+    wait_for 30 eval '"$TEND" -c "$CFG" status web:pool | grep -q RUNNING'
+    [ -n "$(ask "127.0.0.1:$port")" ]
+    sed -i 's/^programs = pool, other/programs = other/; /^\[fcgi-program:pool\]/,/^startsecs/d' "$CFG"
+    run "$TEND" -c "$CFG" reload
+    assert_status 0
+    wait_log "pool: closing tcp://127.0.0.1:$port"
+    run ! "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)' "$port"
+}
