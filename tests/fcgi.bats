@@ -256,3 +256,10 @@ EOF2
     wait_log "pool: closing tcp://127.0.0.1:$port"
     run ! "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)' "$port"
 }
+
+@test "export systemd says that an fcgi-program's socket needs a .socket unit" {
+    CFG=$(fcgi_config "tcp://127.0.0.1:9000")
+    run --separate-stderr "$TEND" -c "$CFG" export systemd
+    assert_status 0
+    assert_output_contains "# socket = tcp://127.0.0.1:9000: not mapped; write a .socket unit"
+}
