@@ -21,7 +21,8 @@ struct fcgi_socket {
     ino_t ino;
 };
 
-static struct fcgi_socket *fcgi_find(struct supervisor *sv, const struct proc_config *c)
+static struct fcgi_socket *
+fcgi_find(struct supervisor *sv, const struct proc_config *c)
 {
     for (struct fcgi_socket *s = sv->fcgi_sockets; s; s = s->next) {
         if (strcmp(s->program, c->program) == 0 && strcmp(s->address, c->socket) == 0) {
@@ -32,7 +33,8 @@ static struct fcgi_socket *fcgi_find(struct supervisor *sv, const struct proc_co
 }
 
 /* socket_owner, or else the program's user when that is not tend's own (as supervisord). */
-static int fcgi_owner(const struct proc_config *c, uid_t *uid, gid_t *gid, char **err)
+static int
+fcgi_owner(const struct proc_config *c, uid_t *uid, gid_t *gid, char **err)
 {
     *uid = (uid_t)-1;
     *gid = (gid_t)-1;
@@ -53,7 +55,8 @@ static int fcgi_owner(const struct proc_config *c, uid_t *uid, gid_t *gid, char 
     return 0;
 }
 
-int fcgi_socket_acquire(struct proc *p, char **err)
+int
+fcgi_socket_acquire(struct proc *p, char **err)
 {
     struct supervisor *sv = p->sv;
     const struct proc_config *c = p->cfg;
@@ -92,7 +95,8 @@ int fcgi_socket_acquire(struct proc *p, char **err)
 /* A process holds its socket from its start until it is STOPPED or FATAL, and through a
  * restart (STOPPED with a start to follow); EXITED holds too, so an automatic restart finds
  * the socket still open. */
-static bool fcgi_holds(const struct proc *p, const struct fcgi_socket *s)
+static bool
+fcgi_holds(const struct proc *p, const struct fcgi_socket *s)
 {
     if (!p->cfg->fcgi || strcmp(p->cfg->program, s->program) != 0 ||
         strcmp(p->cfg->socket, s->address) != 0) {
@@ -102,7 +106,8 @@ static bool fcgi_holds(const struct proc *p, const struct fcgi_socket *s)
            p->waiting_deps;
 }
 
-static void fcgi_free(struct fcgi_socket *s)
+static void
+fcgi_free(struct fcgi_socket *s)
 {
     listen_close(&s->spec, s->fd, s->ino);
     listen_spec_free(&s->spec);
@@ -111,7 +116,8 @@ static void fcgi_free(struct fcgi_socket *s)
     free(s);
 }
 
-void fcgi_release_idle(struct proc *p)
+void
+fcgi_release_idle(struct proc *p)
 {
     struct supervisor *sv = p->sv;
     for (struct fcgi_socket **link = &sv->fcgi_sockets; *link;) {
@@ -131,7 +137,8 @@ void fcgi_release_idle(struct proc *p)
     }
 }
 
-void fcgi_close_all(struct supervisor *sv)
+void
+fcgi_close_all(struct supervisor *sv)
 {
     while (sv->fcgi_sockets) {
         struct fcgi_socket *s = sv->fcgi_sockets;

@@ -17,7 +17,8 @@
 #include "util.h"
 #include "values.h"
 
-int listen_spec_parse(const char *text, struct listen_spec *spec, char **err)
+int
+listen_spec_parse(const char *text, struct listen_spec *spec, char **err)
 {
     memset(spec, 0, sizeof(*spec));
     if (strncasecmp(text, "unix://", 7) == 0) {
@@ -65,14 +66,16 @@ int listen_spec_parse(const char *text, struct listen_spec *spec, char **err)
     return -1;
 }
 
-void listen_spec_free(struct listen_spec *spec)
+void
+listen_spec_free(struct listen_spec *spec)
 {
     free(spec->host);
     free(spec->path);
     memset(spec, 0, sizeof(*spec));
 }
 
-static int listen_tcp(const struct listen_spec *spec, char **err)
+static int
+listen_tcp(const struct listen_spec *spec, char **err)
 {
     struct addrinfo hints = {0}, *res = NULL;
     char port[16];
@@ -82,8 +85,7 @@ static int listen_tcp(const struct listen_spec *spec, char **err)
     hints.ai_flags = AI_PASSIVE;
     int rc = getaddrinfo(spec->host, port, &hints, &res);
     if (rc != 0) {
-        *err = xasprintf("cannot resolve %s: %s", spec->host ? spec->host : "*",
-                         gai_strerror(rc));
+        *err = xasprintf("cannot resolve %s: %s", spec->host ? spec->host : "*", gai_strerror(rc));
         return -1;
     }
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -103,8 +105,8 @@ static int listen_tcp(const struct listen_spec *spec, char **err)
     return fd;
 }
 
-static int listen_unix(const struct listen_spec *spec, int mode, uid_t uid, gid_t gid,
-                       char **err)
+static int
+listen_unix(const struct listen_spec *spec, int mode, uid_t uid, gid_t gid, char **err)
 {
     struct sockaddr_un sun = {0};
     sun.sun_family = AF_UNIX;
@@ -142,13 +144,14 @@ fail:
     return -1;
 }
 
-int listen_open(const struct listen_spec *spec, int backlog, int mode, uid_t uid, gid_t gid,
-                ino_t *ino, char **err)
+int
+listen_open(const struct listen_spec *spec, int backlog, int mode, uid_t uid, gid_t gid, ino_t *ino,
+            char **err)
 {
     struct stat st;
     *ino = 0;
-    int fd = spec->kind == LISTEN_TCP ? listen_tcp(spec, err)
-                                      : listen_unix(spec, mode, uid, gid, err);
+    int fd =
+        spec->kind == LISTEN_TCP ? listen_tcp(spec, err) : listen_unix(spec, mode, uid, gid, err);
     if (fd < 0) {
         return -1;
     }
@@ -166,7 +169,8 @@ int listen_open(const struct listen_spec *spec, int backlog, int mode, uid_t uid
     return fd;
 }
 
-void listen_close(const struct listen_spec *spec, int fd, ino_t ino)
+void
+listen_close(const struct listen_spec *spec, int fd, ino_t ino)
 {
     struct stat st;
     /* only our own socket file: a new one may have been bound at the path since */
@@ -177,7 +181,8 @@ void listen_close(const struct listen_spec *spec, int fd, ino_t ino)
     close(fd);
 }
 
-int listen_parse_owner(const char *text, uid_t *uid, gid_t *gid, char **err)
+int
+listen_parse_owner(const char *text, uid_t *uid, gid_t *gid, char **err)
 {
     const char *colon = strchr(text, ':');
     char *user = colon ? xstrndup(text, (size_t)(colon - text)) : xstrdup(text);

@@ -14,28 +14,30 @@
 #include "log.h"
 #include "util.h"
 
-#define SYSLOG_LINE_MAX 4096      /* a longer line goes out in pieces of this size */
-#define SYSLOG_PRI_USER_INFO 14  /* facility user (1) * 8 + severity info (6) */
+#define SYSLOG_LINE_MAX 4096    /* a longer line goes out in pieces of this size */
+#define SYSLOG_PRI_USER_INFO 14 /* facility user (1) * 8 + severity info (6) */
 
 struct syslog_sink {
     char *tag;
     char *path;
-    int fd;           /* -1 until connected */
-    time_t next_try;  /* monotonic second of the next connection attempt after a failure */
-    bool reported;    /* a failure was logged; a successful send clears it */
+    int fd;          /* -1 until connected */
+    time_t next_try; /* monotonic second of the next connection attempt after a failure */
+    bool reported;   /* a failure was logged; a successful send clears it */
     uint64_t dropped;
     char line[SYSLOG_LINE_MAX];
     size_t partial;
 };
 
-static time_t syslog_monotonic_seconds(void)
+static time_t
+syslog_monotonic_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec;
 }
 
-struct syslog_sink *syslog_sink_new(const char *tag)
+struct syslog_sink *
+syslog_sink_new(const char *tag)
 {
     struct syslog_sink *s = xcalloc(1, sizeof(*s));
     const char *path = getenv("TEND_SYSLOG_SOCKET");
@@ -45,7 +47,8 @@ struct syslog_sink *syslog_sink_new(const char *tag)
     return s;
 }
 
-void syslog_sink_free(struct syslog_sink *s)
+void
+syslog_sink_free(struct syslog_sink *s)
 {
     if (!s) {
         return;
@@ -59,12 +62,14 @@ void syslog_sink_free(struct syslog_sink *s)
     free(s);
 }
 
-uint64_t syslog_sink_dropped(const struct syslog_sink *s)
+uint64_t
+syslog_sink_dropped(const struct syslog_sink *s)
 {
     return s->dropped;
 }
 
-static void syslog_failed(struct syslog_sink *s, int err)
+static void
+syslog_failed(struct syslog_sink *s, int err)
 {
     s->dropped++;
     if (!s->reported) {
@@ -73,7 +78,8 @@ static void syslog_failed(struct syslog_sink *s, int err)
     }
 }
 
-static int syslog_connect(struct syslog_sink *s)
+static int
+syslog_connect(struct syslog_sink *s)
 {
     struct sockaddr_un sun = {0};
     sun.sun_family = AF_UNIX;
@@ -97,7 +103,8 @@ static int syslog_connect(struct syslog_sink *s)
 }
 
 /* One RFC 3164 message, "<14>Dec  3 08:50:03 TAG: text", the format syslog(3) sends. */
-static void syslog_send(struct syslog_sink *s, const char *text, size_t n)
+static void
+syslog_send(struct syslog_sink *s, const char *text, size_t n)
 {
     if (s->fd < 0) {
         /* no daemon (yet): try again at most once a second, dropping what comes meanwhile */
@@ -134,7 +141,8 @@ static void syslog_send(struct syslog_sink *s, const char *text, size_t n)
     syslog_failed(s, err);
 }
 
-void syslog_sink_write(struct syslog_sink *s, const char *buf, size_t n)
+void
+syslog_sink_write(struct syslog_sink *s, const char *buf, size_t n)
 {
     while (n > 0) {
         const char *nl = memchr(buf, '\n', n);
@@ -163,7 +171,8 @@ void syslog_sink_write(struct syslog_sink *s, const char *buf, size_t n)
     }
 }
 
-void syslog_sink_flush(struct syslog_sink *s)
+void
+syslog_sink_flush(struct syslog_sink *s)
 {
     if (s->partial > 0) {
         syslog_send(s, s->line, s->partial);
