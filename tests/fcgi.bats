@@ -263,3 +263,10 @@ EOF2
     assert_status 0
     assert_output_contains "# socket = tcp://127.0.0.1:9000: not mapped; write a .socket unit"
 }
+
+@test "tend run -c refuses an fcgi-program: it has no socket to give it" {
+    cfg=$(fcgi_config "tcp://127.0.0.1:9000")
+    run --separate-stderr "$TEND" run -c "$cfg"
+    assert_status 78
+    [[ "$stderr" == *"tend.ini:3: [fcgi-program:pool]: tend run -c has no sockets to serve; run it with tend up"* ]]
+}
