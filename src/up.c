@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -219,6 +220,13 @@ int up_main(const char *config, int argc, char **argv)
     char *socket_path = absolute(cfg->global.socket);
     char *pidfile_path = absolute(cfg->global.pidfile);
     char *logfile = absolute(cfg->global.logfile);
+    if (cfg->global.logfile && strcasecmp(cfg->global.logfile, "syslog") == 0) {
+        /* supervisord's magic name, not a file called syslog in the current directory */
+        fprintf(stderr, "tend: warning: logfile = syslog: tend's own log does not go to syslog; "
+                        "it stays on standard error\n");
+        free(logfile);
+        logfile = NULL;
+    }
     if (daemonize && !pidfile_path) {
         /* a daemon always has a pid file: next to its socket unless configured */
         size_t n = strlen(socket_path);

@@ -278,3 +278,19 @@ EOF2
         [ "$(awk '/^Max processes/ {print $3}' "$BATS_TEST_TMPDIR/given.limits")" = "$want" ]
     fi
 }
+
+@test "[supervisord] logfile = syslog is not a file named syslog: a warning, the log stays on stderr" {
+    cfg=$(write_config <<EOF2
+[supervisord]
+logfile = syslog
+[program:a]
+command = $SLEEP 1000
+startsecs = 0
+EOF2
+)
+    cd "$BATS_TEST_TMPDIR"
+    start_tend "$cfg"
+    wait_log "a (pid"
+    log_has "logfile = syslog: tend's own log does not go to syslog"
+    [ ! -e "$BATS_TEST_TMPDIR/syslog" ]
+}
