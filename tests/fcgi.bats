@@ -270,3 +270,27 @@ EOF2
     assert_status 78
     [[ "$stderr" == *"tend.ini:3: [fcgi-program:pool]: tend run -c has no sockets to serve; run it with tend up"* ]]
 }
+
+@test "tcp://*:PORT listens on every address; socket_owner and the default mode on a unix socket" {
+    port=$(free_port)
+    CFG=$(fcgi_config "tcp://*:$port")
+    sed -i 's/^numprocs = 3/numprocs = 1/' "$CFG"
+    cat >>"$CFG" <<EOF2
+[fcgi-program:owned]
+command = $PY $SERVER
+socket = unix://$BATS_TEST_TMPDIR/owned.sock
+startsecs = 0
+EOF2
+    if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null && getent group nogroup >/dev/null; then
+        printf 'socket_owner = nobody:nogroup\n' >>"$CFG"
+        owner=nobody:nogroup
+    else
+        owner=$(id -un):$(id -gn)
+    fi
+    start_tend "$CFG"
+    wait_for 30 eval '"$TEND" -c "$CFG" status owned | grep -q RUNNING'
+    wait_for 30 eval '"$TEND" -c "$CFG" status pool_00 | grep -q RUNNING'
+    [ -n "$(ask "127.0.0.1:$port")" ]
+    [ "$(stat -c %U:%G "$BATS_TEST_TMPDIR/owned.sock")" = "$owner" ]
+    [ "$(stat -c %a "$BATS_TEST_TMPDIR/owned.sock")" = 700 ]
+}
