@@ -294,3 +294,21 @@ EOF2
     [ "$(stat -c %U:%G "$BATS_TEST_TMPDIR/owned.sock")" = "$owner" ]
     [ "$(stat -c %a "$BATS_TEST_TMPDIR/owned.sock")" = 700 ]
 }
+
+@test "a reload that moves the socket: the processes restart on the new address, the old one closes" {
+    old=$(free_port)
+    CFG=$(fcgi_config "tcp://127.0.0.1:$old")
+    start_tend "$CFG"
+    wait_for 30 running_count 3
+    [ -n "$(ask "127.0.0.1:$old")" ]
+    new=$(free_port)
+    sed -i "s/:$old\$/:$new/" "$CFG"
+    run "$TEND" -c "$CFG" reload
+    assert_status 0
+    assert_output_contains "~ pool_00: changed (socket); restart"
+    wait_log "pool: closing tcp://127.0.0.1:$old"
+    wait_for 30 running_count 3
+    answered=$(ask "127.0.0.1:$new")
+    "$TEND" -c "$CFG" pid pool:\* | grep -qx "$answered"
+    run ! "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)' "$old"
+}
