@@ -230,8 +230,9 @@ events=PROCESS_STATE_EXITED
 EOF2
 )
     same_processes "$cfg"
-    # and the Docker-style file
+    # and the Docker-style file, and the example shipped in etc/
     same_processes "$(docker_config)"
+    same_processes "$TEND_SRCDIR/etc/supervisord-example.conf"
 }
 
 @test "strip_ansi removes colour and cursor sequences from the programs' output" {
