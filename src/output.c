@@ -62,7 +62,7 @@ struct output_sink {
 
     /* strip_ansi: where an escape sequence cut by a chunk boundary stands; buffer reused */
     bool strip_ansi;
-    enum { ANSI_TEXT, ANSI_ESC, ANSI_CSI } ansi;
+    enum { ANSI_TEXT, ANSI_ESC, ANSI_CSI, ANSI_OSC } ansi;
     struct strbuf stripped;
 
     /* followers (tend logs -f): each gets every chunk as it arrives */
@@ -475,8 +475,9 @@ output_add_timestamps(struct output_sink *s, const char **buf, size_t *n)
     *n = s->stamped.len;
 }
 
-/* Copies buf into s->stripped without its CSI sequences (ESC [ ... final byte, colours and
- * cursor moves, as supervisord's strip_ansi removes) and other two-byte ESC sequences. */
+/* Copies buf into s->stripped without its escape sequences: CSI (ESC [ ... final byte: colours
+ * and cursor moves, what supervisord's strip_ansi removes), OSC (ESC ] ... BEL) and the other
+ * ESC sequences, such as ESC ( B. */
 static void
 output_strip_ansi(struct output_sink *s, const char **buf, size_t *n)
 {
@@ -492,11 +493,26 @@ output_strip_ansi(struct output_sink *s, const char **buf, size_t *n)
             }
             break;
         case ANSI_ESC:
-            s->ansi = c == '[' ? ANSI_CSI : ANSI_TEXT;
+            /* ESC, intermediate bytes (0x20-0x2f), a final byte: ECMA-48's escape sequence */
+            if (c == '[') {
+                s->ansi = ANSI_CSI;
+            } else if (c == ']') {
+                s->ansi = ANSI_OSC;
+            } else if (c < 0x20 || c > 0x2f) {
+                s->ansi = ANSI_TEXT;
+            }
             break;
         case ANSI_CSI:
             if (c >= 0x40 && c <= 0x7e) {
                 s->ansi = ANSI_TEXT; /* the final byte ends the sequence */
+            }
+            break;
+        case ANSI_OSC:
+            /* a terminal title and the like: ends at BEL, or at ESC \ */
+            if (c == 0x07) {
+                s->ansi = ANSI_TEXT;
+            } else if (c == 0x1b) {
+                s->ansi = ANSI_ESC;
             }
             break;
         }
