@@ -65,8 +65,8 @@ fcgi_socket_acquire(struct proc *p, char **err)
         return s->fd;
     }
     struct listen_spec spec;
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = (uid_t)-1; /* unchanged; a TCP socket has no owner to set */
+    gid_t gid = (gid_t)-1;
     if (listen_spec_parse(c->socket, &spec, err) < 0) {
         return -1;
     }
