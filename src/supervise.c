@@ -1628,6 +1628,7 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
     sv->old_configs[sv->nold_configs - 1] = oldcfg;
     sv->cfg = newcfg;
     log_set_level(newcfg->global.loglevel);
+    log_set_rotation(newcfg->global.logfile_maxbytes, (int)newcfg->global.logfile_backups);
 
     for (size_t i = 0; i < n; i++) {
         int len = (int)strlen(newcfg->procs[i]->name);

@@ -254,6 +254,7 @@ int up_main(const char *config, int argc, char **argv)
     spawn_sanitize_fds();
     signal(SIGPIPE, SIG_IGN); /* a dead reader is an error to report, never a death */
     log_set_level(cfg->global.loglevel);
+    log_set_rotation(cfg->global.logfile_maxbytes, (int)cfg->global.logfile_backups);
     if (logfile && !daemonize && log_open_file(logfile) < 0) {
         msg = xasprintf("tend: cannot open log file %s: %s", logfile, strerror(errno));
         rc = up_fail(ready_fd, 125, msg);

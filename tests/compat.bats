@@ -295,3 +295,47 @@ EOF2
     log_has "logfile = syslog: tend's own log does not go to syslog"
     [ ! -e "$BATS_TEST_TMPDIR/syslog" ]
 }
+
+@test "logfile_maxbytes and logfile_backups rotate tend's own log" {
+    log="$BATS_TEST_TMPDIR/tend.log"
+    cfg=$(write_config <<EOF2
+[supervisord]
+logfile = $log
+logfile_maxbytes = 1KB
+logfile_backups = 2
+loglevel = debug
+[program:flapper]
+command = $SLEEP 1.05
+autorestart = true
+startsecs = 0
+EOF2
+)
+    start_tend "$cfg"
+    # every restart (one a second) logs a few lines: soon two backups exist, and never a third
+    wait_for 60 test -s "$log.2"
+    [ ! -e "$log.3" ]
+    for f in "$log.1" "$log.2"; do
+        size=$(stat -c %s "$f")
+        [ "$size" -ge 1024 ] && [ "$size" -lt 2048 ]
+    done
+    grep -q "flapper" "$log.1"
+}
+
+@test "a logfile that is a symlink such as /dev/stdout is never rotated" {
+    ln -s "$BATS_TEST_TMPDIR/real.log" "$BATS_TEST_TMPDIR/link.log"
+    cfg=$(write_config <<EOF2
+[supervisord]
+logfile = $BATS_TEST_TMPDIR/link.log
+logfile_maxbytes = 1KB
+loglevel = debug
+[program:flapper]
+command = $SLEEP 1.05
+autorestart = true
+startsecs = 0
+EOF2
+)
+    start_tend "$cfg"
+    wait_for 60 eval '[ "$(stat -c %s "$BATS_TEST_TMPDIR/real.log" 2>/dev/null || echo 0)" -gt 2048 ]'
+    [ -L "$BATS_TEST_TMPDIR/link.log" ]
+    [ ! -e "$BATS_TEST_TMPDIR/link.log.1" ]
+}
