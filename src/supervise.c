@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fcgi.h"
 #include "log.h"
 #include "ready.h"
 #include "spawn.h"
@@ -97,6 +98,9 @@ void proc_set_state(struct proc *p, enum proc_state s)
     log_debug("%s: %s -> %s", p->cfg->name, state_names[old], state_names[s]);
     if (p->sv->on_state && old != s) {
         p->sv->on_state(p, old, p->sv->on_state_arg);
+    }
+    if (p->sv->fcgi_sockets && (s == PROC_STOPPED || s == PROC_FATAL || s == PROC_STARTING)) {
+        fcgi_release_idle(p);
     }
 }
 
@@ -212,6 +216,18 @@ static int proc_spawn(struct proc *p, char **err)
         }
         in = dup(rfd); /* closed below like a file would be; tend keeps its own */
         fcntl(in, F_SETFD, FD_CLOEXEC);
+    }
+    if (c->fcgi) {
+        /* supervisord's contract: an fcgi-program accepts on its stdin */
+        int fd = fcgi_socket_acquire(p, err);
+        if (fd < 0) {
+            goto done;
+        }
+        in = fcntl(fd, F_DUPFD_CLOEXEC, 3); /* closed below like a file; tend keeps fd */
+        if (in < 0) {
+            *err = xasprintf("cannot duplicate the socket: %s", strerror(errno));
+            goto done;
+        }
     }
     req.map[0].src = in;
     req.map[0].target = 0;
@@ -1066,8 +1082,13 @@ static bool has_program_target(const struct strv *targets)
 
 static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, const char *stream,
                                      const char *setting, int64_t maxbytes, long backups,
-                                     bool timestamps)
+                                     bool timestamps, bool to_syslog)
 {
+    /* supervisord's deprecated stdout_logfile = syslog means stdout_syslog = true */
+    if (setting && strcasecmp(setting, "syslog") == 0) {
+        setting = NULL;
+        to_syslog = true;
+    }
     int width = sv->prefix_width;
     const struct strv *targets = strcmp(stream, "stdout") == 0 ? &p->cfg->stdout : &p->cfg->stderr;
     const char *file = target_file(targets);
@@ -1084,6 +1105,8 @@ static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, cons
         .color = output_console_use_color() ? output_color_for(p->index) : 0,
         .ring_size = path ? 0 : RING_SIZE,
         .timestamps = timestamps,
+        .syslog = to_syslog,
+        .strip_ansi = sv->cfg->global.strip_ansi,
     };
     struct output_sink *s = output_sink_new(&o);
     free(path);
@@ -1094,11 +1117,12 @@ static void proc_make_sinks(struct proc *p)
 {
     const struct proc_config *c = p->cfg;
     p->out = make_sink(p->sv, p, "stdout", c->stdout_logfile, c->stdout_logfile_maxbytes,
-                       c->stdout_logfile_backups, c->stdout_timestamps);
+                       c->stdout_logfile_backups, c->stdout_timestamps, c->stdout_syslog);
     p->err = c->redirect_stderr
                  ? NULL
                  : make_sink(p->sv, p, "stderr", c->stderr_logfile, c->stderr_logfile_maxbytes,
-                             c->stderr_logfile_backups, c->stderr_timestamps);
+                             c->stderr_logfile_backups, c->stderr_timestamps,
+                             c->stderr_syslog);
 }
 
 static void proc_free_sinks(struct proc *p)
@@ -1360,6 +1384,7 @@ void supervisor_free(struct supervisor *sv)
         proc_free(p);
     }
     free(sv->retired);
+    fcgi_close_all(sv);
     notify_close(sv);
     for (size_t i = 0; i < sv->nold_configs; i++) {
         config_free(sv->old_configs[i]);
@@ -1484,7 +1509,7 @@ static bool option_is_logging(const char *name)
     static const char *const logging[] = {
         "stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups",
         "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups",
-        "stdout_timestamps", "stderr_timestamps"};
+        "stdout_timestamps", "stderr_timestamps", "stdout_syslog", "stderr_syslog"};
     for (size_t i = 0; i < ARRAY_SIZE(logging); i++) {
         if (strcmp(name, logging[i]) == 0) {
             return true;
@@ -1612,6 +1637,7 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
     sv->old_configs[sv->nold_configs - 1] = oldcfg;
     sv->cfg = newcfg;
     log_set_level(newcfg->global.loglevel);
+    log_set_rotation(newcfg->global.logfile_maxbytes, (int)newcfg->global.logfile_backups);
 
     for (size_t i = 0; i < n; i++) {
         int len = (int)strlen(newcfg->procs[i]->name);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -173,15 +174,15 @@ static int up_fail(int ready_fd, int status, const char *msg)
     return status;
 }
 
-/* [tend] minfds: raise the soft limit of open files as far as the hard limit allows. */
-static void raise_fd_limit(long want)
+/* [tend] minfds and minprocs: raise a soft limit as far as the hard limit allows. */
+static void raise_limit(int resource, long want)
 {
     struct rlimit rl;
-    if (want <= 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= (rlim_t)want) {
+    if (want <= 0 || getrlimit(resource, &rl) < 0 || rl.rlim_cur >= (rlim_t)want) {
         return;
     }
     rl.rlim_cur = (rlim_t)want < rl.rlim_max ? (rlim_t)want : rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    setrlimit(resource, &rl);
 }
 
 static char *absolute(const char *path)
@@ -219,6 +220,13 @@ int up_main(const char *config, int argc, char **argv)
     char *socket_path = absolute(cfg->global.socket);
     char *pidfile_path = absolute(cfg->global.pidfile);
     char *logfile = absolute(cfg->global.logfile);
+    if (cfg->global.logfile && strcasecmp(cfg->global.logfile, "syslog") == 0) {
+        /* supervisord's magic name, not a file called syslog in the current directory */
+        fprintf(stderr, "tend: warning: logfile = syslog: tend's own log does not go to syslog; "
+                        "it stays on standard error\n");
+        free(logfile);
+        logfile = NULL;
+    }
     if (daemonize && !pidfile_path) {
         /* a daemon always has a pid file: next to its socket unless configured */
         size_t n = strlen(socket_path);
@@ -246,6 +254,7 @@ int up_main(const char *config, int argc, char **argv)
     spawn_sanitize_fds();
     signal(SIGPIPE, SIG_IGN); /* a dead reader is an error to report, never a death */
     log_set_level(cfg->global.loglevel);
+    log_set_rotation(cfg->global.logfile_maxbytes, (int)cfg->global.logfile_backups);
     if (logfile && !daemonize && log_open_file(logfile) < 0) {
         msg = xasprintf("tend: cannot open log file %s: %s", logfile, strerror(errno));
         rc = up_fail(ready_fd, 125, msg);
@@ -268,7 +277,8 @@ int up_main(const char *config, int argc, char **argv)
     if (cfg->global.umask >= 0) {
         umask((mode_t)cfg->global.umask);
     }
-    raise_fd_limit(cfg->global.minfds);
+    raise_limit(RLIMIT_NOFILE, cfg->global.minfds);
+    raise_limit(RLIMIT_NPROC, cfg->global.minprocs);
     /* orphaned grandchildren are re-parented to tend, which reaps them: no zombie survives */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
         log_warn("cannot become a child subreaper: %s", strerror(errno));
