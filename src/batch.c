@@ -801,6 +801,17 @@ batch_main(const struct run_opts *o)
         config_free(cfg);
         return RUN_EXIT_USAGE;
     }
+    /* a job reads /dev/null: an fcgi-program without its socket would run as something else */
+    for (size_t i = 0; i < cfg->nprocs; i++) {
+        if (sel[i] && cfg->procs[i]->fcgi) {
+            fprintf(stderr, "%s:%d: [fcgi-program:%s]: tend run -c has no sockets to serve; "
+                            "run it with tend up\n",
+                    cfg->procs[i]->file, cfg->procs[i]->line, cfg->procs[i]->program);
+            free(sel);
+            config_free(cfg);
+            return EXIT_CONFIG;
+        }
+    }
     spawn_sanitize_fds();
     struct batch b;
     int width = batch_init(&b, o, cfg, sel);

@@ -113,10 +113,10 @@ void check_print_ini(const struct config *cfg, FILE *out, bool show_env)
         const struct proc_config *pc = cfg->procs[i];
         fprintf(out, "\n; process %s (program %s, group %s, process_num %d) from %s:%d\n",
                 pc->name, pc->program, pc->group, pc->process_num, pc->file, pc->line);
-        fprintf(out, "[program:%s]\n", pc->name);
+        fprintf(out, "[%s:%s]\n", pc->fcgi ? "fcgi-program" : "program", pc->name);
         for (size_t o = 0; o < program_options_count; o++) {
             const struct option_def *opt = &program_options[o];
-            if (opt->flags & OF_IGNORED) {
+            if ((opt->flags & OF_IGNORED) || ((opt->flags & OF_FCGI) && !pc->fcgi)) {
                 continue;
             }
             /* each block stands for one process: the expansion is already done */
@@ -289,12 +289,15 @@ void check_print_json(const struct config *cfg, FILE *out, bool show_env)
         json_string(&j, pc->group);
         json_key(&j, "process_num");
         json_int(&j, pc->process_num);
+        json_key(&j, "kind");
+        json_string(&j, pc->fcgi ? "fcgi-program" : "program");
         json_key(&j, "file");
         json_string(&j, pc->file);
         json_key(&j, "line");
         json_int(&j, pc->line);
         for (size_t o = 0; o < program_options_count; o++) {
-            if (!(program_options[o].flags & OF_IGNORED)) {
+            int flags = program_options[o].flags;
+            if (!(flags & OF_IGNORED) && (!(flags & OF_FCGI) || pc->fcgi)) {
                 json_option(&j, &program_options[o], pc);
             }
         }

@@ -16,6 +16,7 @@
 
 #include "config_int.h"
 #include "expand.h"
+#include "listen.h"
 
 #define CONFIG_MAX_LINE 4096
 #define CONFIG_MAX_INCLUDE_DEPTH 16
@@ -36,10 +37,31 @@ const struct option_def global_options[] = {
 };
 const size_t global_options_count = ARRAY_SIZE(global_options);
 
-/* supervisord sections that tend reads without implementing them (a warning names them). */
-static const char *const ignored_sections[] = {"inet_http_server", "supervisorctl",
-                                               "rpcinterface:",    "eventlistener:",
-                                               "fcgi-program:",    "ctlplugin:"};
+/* supervisord sections that tend reads without running them: one warning each says why, and
+ * their options are checked against supervisord's names so that a typo is still reported. */
+static const char *const inet_http_server_keys[] = {"port", "username", "password"};
+static const char *const supervisorctl_keys[] = {"serverurl", "username", "password", "prompt",
+                                                 "history_file"};
+static const char *const eventlistener_keys[] = {"buffer_size", "events", "result_handler"};
+static const struct {
+    const char *prefix; /* a section name, or a prefix when it ends with ':' */
+    const char *why;
+    const char *const *keys; /* NULL: any option (a Python factory's own arguments) */
+    size_t nkeys;
+    bool program_keys; /* [program:x]'s options are valid too */
+} ignored_sections[] = {
+    {"inet_http_server", "supervisord's HTTP server is not served by tend (yet); ignored",
+     inet_http_server_keys, ARRAY_SIZE(inet_http_server_keys), false},
+    {"supervisorctl",
+     "read by supervisorctl only; tend's client finds the supervisor through [unix_http_server] "
+     "file or [tend] socket; ignored",
+     supervisorctl_keys, ARRAY_SIZE(supervisorctl_keys), false},
+    {"eventlistener:", "supervisord's event listeners are not run by tend (yet); ignored",
+     eventlistener_keys, ARRAY_SIZE(eventlistener_keys), true},
+    {"rpcinterface:", "a Python RPC interface factory; tend runs no Python; ignored", NULL, 0,
+     false},
+    {"ctlplugin:", "a Python supervisorctl plugin; tend runs no Python; ignored", NULL, 0, false},
+};
 
 /* ---- diagnostics ---- */
 
@@ -47,6 +69,7 @@ void diag_init(struct diag *d)
 {
     strv_init(&d->errors);
     strv_init(&d->warnings);
+    d->strict = false;
 }
 
 void diag_free(struct diag *d)
@@ -137,6 +160,38 @@ static void loader_warning(struct loader *ld, const char *file, int line, const 
     strbuf_vaddf(&sb, fmt, ap);
     va_end(ap);
     diag_add(&ld->diag->warnings, strbuf_detach(&sb));
+}
+
+/* " (did you mean X?)" among plain names, or "". */
+static char *suggestion_among(const char *const *names, size_t n, const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = levenshtein(name, names[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = names[i];
+        }
+    }
+    size_t limit = strlen(name) < 5 ? 1 : (strlen(name) < 10 ? 2 : 3);
+    if (best && best_d <= limit) {
+        return xasprintf(" (did you mean %s?)", best);
+    }
+    return xstrdup("");
+}
+
+/* An option a section does not know. supervisord ignores those, so a supervisord file must
+ * still run: a warning, except in tend's own [tend] and with check --strict. */
+static void report_unknown_option(struct loader *ld, const char *file, int line,
+                                  const char *section, const char *name, const char *hint)
+{
+    if (ld->diag->strict || strcmp(section, "tend") == 0) {
+        loader_error(ld, file, line, "[%s] %s: unknown option%s", section, name, hint);
+    } else {
+        loader_warning(ld, file, line, "[%s] %s: unknown option, ignored%s", section, name,
+                       hint);
+    }
 }
 
 static char *trim(char *s)
@@ -426,8 +481,11 @@ static void loader_follow_includes(struct loader *ld, size_t first, size_t end)
             /* re-fetch: reading includes grows ld->sections */
             struct raw_option *opt = &ld->sections[s].opts[o];
             if (strcmp(opt->name, "files") != 0) {
-                loader_error(ld, ld->sections[s].file, opt->line,
-                             "[include] %s: unknown option (only 'files')", opt->name);
+                static const char *const keys[] = {"files"};
+                char *hint = suggestion_among(keys, 1, opt->name);
+                report_unknown_option(ld, ld->sections[s].file, opt->line, "include", opt->name,
+                                      hint);
+                free(hint);
                 continue;
             }
             struct strv patterns;
@@ -673,10 +731,12 @@ static void check_unknown_options(struct loader *ld, const struct raw_section *s
         if (known_extra) {
             continue;
         }
+        if (opt && (opt->flags & OF_FCGI) && strncmp(sec->name, "fcgi-program:", 13) != 0) {
+            opt = NULL; /* socket options belong to [fcgi-program:x] only */
+        }
         if (!opt) {
             char *hint = option_suggestion(table, n, o->name);
-            loader_error(ld, sec->file, o->line, "[%s] %s: unknown option%s", sec->name, o->name,
-                         hint);
+            report_unknown_option(ld, sec->file, o->line, sec->name, o->name, hint);
             free(hint);
         } else if (opt->flags & OF_IGNORED) {
             loader_warning(ld, sec->file, o->line,
@@ -730,10 +790,11 @@ static void build_global(struct loader *ld, struct config *cfg, char hostname[])
                     loader_warning(ld, sec->file, sec->opts[o].line,
                                    "[unix_http_server] %s: not implemented by tend; ignored", n);
                 } else {
-                    loader_error(ld, sec->file, sec->opts[o].line,
-                                 "[unix_http_server] %s: unknown option (tend reads file and "
-                                 "chmod)",
-                                 n);
+                    static const char *const keys[] = {"file", "chmod", "chown", "username",
+                                                       "password"};
+                    char *hint = suggestion_among(keys, ARRAY_SIZE(keys), n);
+                    report_unknown_option(ld, sec->file, sec->opts[o].line, sec->name, n, hint);
+                    free(hint);
                 }
             }
         }
@@ -818,10 +879,49 @@ static void proc_config_free(struct proc_config *pc)
     free(pc);
 }
 
+/* [fcgi-program:x]: a socket that tend can create, and a stdin that is free for it. */
+static void validate_fcgi(struct loader *ld, const struct raw_section *sec,
+                          const struct proc_config *pc)
+{
+    const struct raw_option *raw = section_get(sec, "socket");
+    int line = raw ? raw->line : sec->line;
+    struct listen_spec spec;
+    char *err = NULL;
+    if (!pc->socket) {
+        loader_error(ld, sec->file, sec->line, "[%s]: socket is required", sec->name);
+        return;
+    }
+    if (listen_spec_parse(pc->socket, &spec, &err) < 0) {
+        loader_error(ld, sec->file, line, "[%s] socket: %s", sec->name, err);
+        free(err);
+        return;
+    }
+    if (spec.kind == LISTEN_TCP && (pc->socket_owner || pc->socket_mode >= 0)) {
+        loader_error(ld, sec->file, line,
+                     "[%s] socket: socket_owner and socket_mode apply to unix sockets only",
+                     sec->name);
+    }
+    listen_spec_free(&spec);
+    uid_t uid;
+    gid_t gid;
+    if (pc->socket_owner && listen_parse_owner(pc->socket_owner, &uid, &gid, &err) < 0) {
+        raw = section_get(sec, "socket_owner");
+        loader_error(ld, sec->file, raw ? raw->line : sec->line, "[%s] socket_owner: %s",
+                     sec->name, err);
+        free(err);
+    }
+    if (pc->stdin.kind != STDIN_NULL) {
+        raw = section_get(sec, "stdin");
+        loader_error(ld, sec->file, raw ? raw->line : sec->line,
+                     "[%s] stdin: the stdin of an fcgi-program is its socket", sec->name);
+    }
+}
+
 static void build_program(struct loader *ld, struct config *cfg, const struct raw_section *sec,
                           const char *hostname)
 {
-    const char *name = sec->name + 8;
+    bool fcgi = strncmp(sec->name, "fcgi-program:", 13) == 0;
+    const char *name = sec->name + (fcgi ? 13 : 8);
     if (!valid_name(name)) {
         loader_error(ld, sec->file, sec->line,
                      "[%s]: invalid program name (no blanks, ':', '/', ',' or '*')", sec->name);
@@ -874,6 +974,10 @@ static void build_program(struct loader *ld, struct config *cfg, const struct ra
             apply_option(ld, sec, opt, raw, &ectx, pc);
         }
         pc->program = xstrdup(name);
+        pc->fcgi = fcgi;
+        if (fcgi && i == 0) {
+            validate_fcgi(ld, sec, pc);
+        }
         pc->group = xstrdup(ectx.group_name);
         pc->process_num = (int)(start + i);
         pc->file = xstrdup(sec->file);
@@ -896,8 +1000,9 @@ static void build_program(struct loader *ld, struct config *cfg, const struct ra
 static const struct raw_section *find_program_section(struct loader *ld, const char *program)
 {
     for (size_t s = 0; s < ld->nsections; s++) {
-        if (strncmp(ld->sections[s].name, "program:", 8) == 0 &&
-            strcmp(ld->sections[s].name + 8, program) == 0) {
+        const char *n = ld->sections[s].name;
+        if ((strncmp(n, "program:", 8) == 0 && strcmp(n + 8, program) == 0) ||
+            (strncmp(n, "fcgi-program:", 13) == 0 && strcmp(n + 13, program) == 0)) {
             return &ld->sections[s];
         }
     }
@@ -1029,6 +1134,10 @@ static void validate(struct loader *ld, struct config *cfg)
                     loader_error(ld, pc->file, raw ? raw->line : pc->line,
                                  "[program:%s] %s: no [program:%s]", pc->program, opts[t],
                                  target + 8);
+                } else if (reader->fcgi) {
+                    loader_error(ld, pc->file, raw ? raw->line : pc->line,
+                                 "[program:%s] %s: [fcgi-program:%s] reads its socket, not a pipe",
+                                 pc->program, opts[t], target + 8);
                 } else if (reader->stdin.kind == STDIN_FILE) {
                     loader_error(ld, pc->file, raw ? raw->line : pc->line,
                                  "[program:%s] %s: [program:%s] reads its stdin from a file",
@@ -1091,29 +1200,55 @@ static void check_sections(struct loader *ld)
     static const char *const known[] = {"tend", "supervisord", "unix_http_server", "include"};
     for (size_t s = 0; s < ld->nsections; s++) {
         const struct raw_section *sec = &ld->sections[s];
-        bool ok = strncmp(sec->name, "program:", 8) == 0 || strncmp(sec->name, "group:", 6) == 0;
+        bool ok = strncmp(sec->name, "program:", 8) == 0 || strncmp(sec->name, "group:", 6) == 0 ||
+                  strncmp(sec->name, "fcgi-program:", 13) == 0;
         for (size_t k = 0; k < ARRAY_SIZE(known) && !ok; k++) {
             ok = strcmp(sec->name, known[k]) == 0;
         }
         if (ok) {
             continue;
         }
-        bool ignored = false;
-        for (size_t k = 0; k < ARRAY_SIZE(ignored_sections) && !ignored; k++) {
-            const char *ign = ignored_sections[k];
-            size_t n = strlen(ign);
-            ignored = ign[n - 1] == ':' ? strncmp(sec->name, ign, n) == 0
-                                        : strcmp(sec->name, ign) == 0;
+        size_t ign = ARRAY_SIZE(ignored_sections);
+        for (size_t k = 0; k < ARRAY_SIZE(ignored_sections) && ign == ARRAY_SIZE(ignored_sections);
+             k++) {
+            const char *prefix = ignored_sections[k].prefix;
+            size_t n = strlen(prefix);
+            if (prefix[n - 1] == ':' ? strncmp(sec->name, prefix, n) == 0
+                                     : strcmp(sec->name, prefix) == 0) {
+                ign = k;
+            }
         }
-        if (ignored) {
-            loader_warning(ld, sec->file, sec->line,
-                           "[%s]: supervisord section not implemented by tend; ignored",
-                           sec->name);
-        } else {
-            loader_error(ld, sec->file, sec->line,
-                         "[%s]: unknown section (tend reads [tend], [program:NAME], "
-                         "[group:NAME], [include])",
-                         sec->name);
+        if (ign == ARRAY_SIZE(ignored_sections)) {
+            /* supervisord skips sections it does not know; so does tend, unless --strict */
+            if (ld->diag->strict) {
+                loader_error(ld, sec->file, sec->line,
+                             "[%s]: unknown section (tend reads [tend], [program:NAME], "
+                             "[fcgi-program:NAME], [group:NAME], [include])",
+                             sec->name);
+            } else {
+                loader_warning(ld, sec->file, sec->line, "[%s]: unknown section, ignored",
+                               sec->name);
+            }
+            continue;
+        }
+        loader_warning(ld, sec->file, sec->line, "[%s]: %s", sec->name,
+                       ignored_sections[ign].why);
+        if (!ignored_sections[ign].keys) {
+            continue;
+        }
+        for (size_t o = 0; o < sec->nopts; o++) {
+            const char *name = sec->opts[o].name;
+            const struct option_def *opt = find_option(program_options, program_options_count, name);
+            bool known_key = ignored_sections[ign].program_keys && opt && !(opt->flags & OF_FCGI);
+            for (size_t k = 0; k < ignored_sections[ign].nkeys && !known_key; k++) {
+                known_key = strcmp(ignored_sections[ign].keys[k], name) == 0;
+            }
+            if (!known_key) {
+                char *hint = suggestion_among(ignored_sections[ign].keys,
+                                              ignored_sections[ign].nkeys, name);
+                report_unknown_option(ld, sec->file, sec->opts[o].line, sec->name, name, hint);
+                free(hint);
+            }
         }
     }
 }
@@ -1181,7 +1316,8 @@ static struct config *config_read(const char *path, struct diag *d, bool global_
     if (!global_only) {
         build_groups(&ld, cfg);
         for (size_t s = 0; s < ld.nsections; s++) {
-            if (strncmp(ld.sections[s].name, "program:", 8) == 0) {
+            if (strncmp(ld.sections[s].name, "program:", 8) == 0 ||
+                strncmp(ld.sections[s].name, "fcgi-program:", 13) == 0) {
                 build_program(&ld, cfg, &ld.sections[s], hostname);
             }
         }
@@ -1205,6 +1341,11 @@ struct config *config_load(const char *path, struct diag *d)
 
 struct config *config_load_for_verb(const char *given, const char *what)
 {
+    return config_load_for_verb_strict(given, what, false);
+}
+
+struct config *config_load_for_verb_strict(const char *given, const char *what, bool strict)
+{
     char *tried = NULL;
     const char *path = config_find(given, &tried);
     if (!path) {
@@ -1214,6 +1355,7 @@ struct config *config_load_for_verb(const char *given, const char *what)
     }
     struct diag d;
     diag_init(&d);
+    d.strict = strict;
     struct config *cfg = config_load(path, &d);
     diag_print(&d, stderr);
     if (!cfg && what) {

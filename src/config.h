@@ -38,7 +38,7 @@ enum opt_type {
 #define RLIMIT_UNSET (-1)
 #define RLIMIT_UNLIMITED (-2)
 
-enum { OF_TEND = 1, OF_IGNORED = 2 };
+enum { OF_TEND = 1, OF_IGNORED = 2, OF_FCGI = 4 };
 
 #define RETRIES_FOREVER (-1L)
 
@@ -90,6 +90,7 @@ struct proc_config {
     char *program; /* NAME of [program:NAME] */
     char *group;   /* NAME of the [group:NAME] it belongs to, or the program name */
     int process_num;
+    bool fcgi;  /* from [fcgi-program:NAME]: its stdin is the program's listening socket */
     char *file; /* where the [program:x] header is */
     int line;
     size_t order; /* position in the file(s), to keep the order stable for equal priorities */
@@ -141,6 +142,7 @@ extern const size_t global_options_count;
 struct diag {
     struct strv errors;
     struct strv warnings;
+    bool strict; /* set before loading: unknown options are errors everywhere (check --strict) */
 };
 void diag_init(struct diag *d);
 void diag_free(struct diag *d);
@@ -154,6 +156,9 @@ void config_free(struct config *cfg);
  * stderr, and on errors "tend: N errors in the configuration; nothing WHAT" (no summary line
  * when what is NULL). NULL means: exit EXIT_CONFIG. */
 struct config *config_load_for_verb(const char *given, const char *what);
+/* The same, with strict set: an unknown option in any section is an error (tend check
+ * --strict); otherwise only [tend] has that rule and supervisord's sections warn. */
+struct config *config_load_for_verb_strict(const char *given, const char *what, bool strict);
 
 /* Only [tend] (with its aliases): what a client needs to find the supervisor's socket even
  * while the programs' part of the file has errors. */

@@ -602,6 +602,14 @@ export_unmapped(const struct proc_config *pc, struct strbuf *notes)
     if (!pc->autostart) {
         export_note(notes, pc, "autostart", "no [Install] section; start it by hand");
     }
+    if (pc->fcgi) {
+        export_note(notes, pc, "socket",
+                    "not mapped; write a .socket unit with Accept=no and StandardInput=socket");
+    }
+    if (pc->stdout_syslog || pc->stderr_syslog) {
+        export_note(notes, pc, pc->stdout_syslog ? "stdout_syslog" : "stderr_syslog",
+                    "the journal forwards to syslog when ForwardToSyslog=yes");
+    }
 }
 
 /* The whole unit of one process: a header, the notes, [Unit], [Service] and [Install]. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,9 @@
 static enum loglevel log_level = LOG_INFO;
 static int log_fd = 2;
 static char *log_path;
+static int64_t log_maxbytes; /* 0: never rotate */
+static int log_backups;
+static int64_t log_size; /* of the open log file, while it is a regular file */
 
 static const char *const level_names[] = {"CRIT", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"};
 
@@ -33,11 +37,44 @@ int log_open_file(const char *path)
         close(log_fd);
     }
     log_fd = fd;
+    struct stat st;
+    log_size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : 0;
     if (path != log_path) {
         free(log_path);
         log_path = xstrdup(path);
     }
     return 0;
+}
+
+void log_set_rotation(int64_t maxbytes, int backups)
+{
+    log_maxbytes = maxbytes > 0 ? maxbytes : 0;
+    log_backups = backups > 0 ? backups : 0;
+}
+
+/* supervisord's scheme, as for the programs' logs: file.N goes, file.i becomes file.(i+1),
+ * file becomes file.1 (or is truncated when no backups are kept). */
+static void log_rotate(void)
+{
+    struct stat st;
+    if (lstat(log_path, &st) < 0 || !S_ISREG(st.st_mode)) {
+        log_maxbytes = 0; /* a device, a FIFO, a symlink such as /dev/stdout: never renamed */
+        return;
+    }
+    if (log_backups > 0) {
+        char *dst = xasprintf("%s.%d", log_path, log_backups);
+        for (int i = log_backups - 1; i >= 1; i--) {
+            char *src = xasprintf("%s.%d", log_path, i);
+            rename(src, dst);
+            free(dst);
+            dst = src;
+        }
+        rename(log_path, dst);
+        free(dst);
+    } else if (truncate(log_path, 0) < 0) {
+        return;
+    }
+    log_open_file(log_path);
 }
 
 void log_reopen(void)
@@ -85,6 +122,8 @@ void log_msg(enum loglevel level, const char *fmt, ...)
     line[n++] = '\n';
     /* a full disk or a closed stderr must not stop tend: the line is lost, nothing more */
     ssize_t w = write(log_fd, line, (size_t)n);
-    (void)w;
+    if (w > 0 && log_path && log_maxbytes > 0 && (log_size += w) >= log_maxbytes) {
+        log_rotate();
+    }
     errno = saved;
 }

@@ -11,6 +11,10 @@ void log_set_level(enum loglevel level);
 int log_open_file(const char *path);
 /* Reopens the log file (SIGUSR2). */
 void log_reopen(void);
+/* [tend] logfile_maxbytes and logfile_backups: the log file is rotated as program logs are
+ * (file.1 ... file.N) when it reaches maxbytes; 0 never. Only a regular file, never a symlink
+ * such as /dev/stdout, is rotated. */
+void log_set_rotation(int64_t maxbytes, int backups);
 void log_close(void);
 
 void log_msg(enum loglevel level, const char *fmt, ...) PRINTF_LIKE(2, 3);

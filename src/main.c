@@ -42,7 +42,7 @@ static int verb_client(struct cli *cli, int argc, char **argv);
 static int verb_send(struct cli *cli, int argc, char **argv);
 
 static const struct verb verbs[] = {
-    {"check", "check [--json] [--show-env]",
+    {"check", "check [--json] [--show-env] [--strict]",
      "validate the configuration and print its effective form; start nothing", verb_check, NULL, 0, 0},
     {"up", "up [-d]", "run the supervisor (in the foreground, or as a daemon with -d)", verb_up, NULL, 0, 0},
     {"run", "run [OPTIONS] -- CMD [ARG...]",
@@ -116,18 +116,14 @@ static int verb_usage_error(const struct verb *v, const char *what, const char *
     return EXIT_USAGE;
 }
 
-/* Loads the configuration for a verb; prints diagnostics. NULL means exit EXIT_CONFIG. */
-static struct config *cli_load_config(struct cli *cli)
-{
-    return config_load_for_verb(cli->config, "done");
-}
-
 static int verb_check(struct cli *cli, int argc, char **argv)
 {
-    bool json = false, show_env = false;
+    bool json = false, show_env = false, strict = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--strict") == 0) {
+            strict = true;
         } else if (strcmp(argv[i], "--show-env") == 0) {
             show_env = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -138,7 +134,8 @@ static int verb_check(struct cli *cli, int argc, char **argv)
             return verb_usage_error(verb_find("check"), "unexpected argument", argv[i]);
         }
     }
-    struct config *cfg = cli_load_config(cli);
+    /* --strict: what supervisord would only skip (unknown options and sections) is an error */
+    struct config *cfg = config_load_for_verb_strict(cli->config, "done", strict);
     if (!cfg) {
         return EXIT_CONFIG;
     }

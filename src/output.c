@@ -13,6 +13,7 @@
 
 #include "child.h"
 #include "log.h"
+#include "syslog_sink.h"
 #include "util.h"
 
 #define OUTPUT_LINE_MAX 8192   /* a longer console line is cut into pieces of this size */
@@ -57,6 +58,13 @@ struct output_sink {
     bool timestamps;
     bool mid_line;
     struct strbuf stamped;
+
+    struct syslog_sink *syslog; /* stdout_syslog / stderr_syslog, or NULL */
+
+    /* strip_ansi: where an escape sequence cut by a chunk boundary stands; buffer reused */
+    bool strip_ansi;
+    enum { ANSI_TEXT, ANSI_ESC, ANSI_CSI, ANSI_OSC } ansi;
+    struct strbuf stripped;
 
     /* followers (tend logs -f): each gets every chunk as it arrives */
     struct output_listener {
@@ -379,6 +387,9 @@ output_sink_new(const struct output_options *o)
     s->console = o->console;
     s->ring_size = o->ring_size;
     s->timestamps = o->timestamps;
+    s->syslog = o->syslog ? syslog_sink_new(s->name) : NULL;
+    s->strip_ansi = o->strip_ansi;
+    strbuf_init(&s->stripped);
     strbuf_init(&s->stamped);
     s->fd = -1;
     if (s->console) {
@@ -400,6 +411,7 @@ output_sink_free(struct output_sink *s)
         return;
     }
     output_file_close(s);
+    syslog_sink_free(s->syslog);
     free(s->name);
     free(s->stream);
     free(s->path);
@@ -408,6 +420,7 @@ output_sink_free(struct output_sink *s)
     free(s->ring);
     free(s->listeners);
     strbuf_free(&s->stamped);
+    strbuf_free(&s->stripped);
     free(s);
 }
 
@@ -461,11 +474,63 @@ output_add_timestamps(struct output_sink *s, const char **buf, size_t *n)
     *n = s->stamped.len;
 }
 
+/* Copies buf into s->stripped without its escape sequences: CSI (ESC [ ... final byte: colours
+ * and cursor moves, what supervisord's strip_ansi removes), OSC (ESC ] ... BEL) and the other
+ * ESC sequences, such as ESC ( B. */
+static void
+output_strip_ansi(struct output_sink *s, const char **buf, size_t *n)
+{
+    strbuf_reset(&s->stripped);
+    for (size_t i = 0; i < *n; i++) {
+        unsigned char c = (unsigned char)(*buf)[i];
+        switch (s->ansi) {
+        case ANSI_TEXT:
+            if (c == 0x1b) {
+                s->ansi = ANSI_ESC;
+            } else {
+                strbuf_addc(&s->stripped, (char)c);
+            }
+            break;
+        case ANSI_ESC:
+            /* ESC, intermediate bytes (0x20-0x2f), a final byte: ECMA-48's escape sequence */
+            if (c == '[') {
+                s->ansi = ANSI_CSI;
+            } else if (c == ']') {
+                s->ansi = ANSI_OSC;
+            } else if (c < 0x20 || c > 0x2f) {
+                s->ansi = ANSI_TEXT;
+            }
+            break;
+        case ANSI_CSI:
+            if (c >= 0x40 && c <= 0x7e) {
+                s->ansi = ANSI_TEXT; /* the final byte ends the sequence */
+            }
+            break;
+        case ANSI_OSC:
+            /* a terminal title and the like: ends at BEL, or at ESC \ */
+            if (c == 0x07) {
+                s->ansi = ANSI_TEXT;
+            } else if (c == 0x1b) {
+                s->ansi = ANSI_ESC;
+            }
+            break;
+        }
+    }
+    *buf = s->stripped.buf ? s->stripped.buf : "";
+    *n = s->stripped.len;
+}
+
 void
 output_sink_write(struct output_sink *s, const char *buf, size_t n)
 {
+    if (s->strip_ansi) {
+        output_strip_ansi(s, &buf, &n);
+    }
     if (n == 0) {
         return;
+    }
+    if (s->syslog) {
+        syslog_sink_write(s->syslog, buf, n); /* syslog stamps its messages itself */
     }
     if (s->timestamps) {
         output_add_timestamps(s, &buf, &n);
@@ -490,6 +555,9 @@ output_sink_flush(struct output_sink *s)
 {
     if (s->console && s->partial > 0) {
         output_console_emit(s);
+    }
+    if (s->syslog) {
+        syslog_sink_flush(s->syslog);
     }
 }
 

@@ -22,6 +22,8 @@ struct output_options {
     int color;            /* ANSI colour index 1-6 for the prefix, 0 = no colour */
     size_t ring_size;     /* bytes kept in memory for `tend logs` (0 = none) */
     bool timestamps;      /* prefix every line with an ISO-8601 time */
+    bool syslog;          /* also send every line to syslog, tagged with name */
+    bool strip_ansi;      /* remove ANSI escape sequences before anything else sees them */
 };
 
 struct output_sink;

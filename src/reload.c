@@ -87,7 +87,7 @@ static bool option_is_logging(const char *name)
     static const char *const logging[] = {
         "stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups",
         "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups",
-        "stdout_timestamps", "stderr_timestamps"};
+        "stdout_timestamps", "stderr_timestamps", "stdout_syslog", "stderr_syslog"};
     for (size_t i = 0; i < ARRAY_SIZE(logging); i++) {
         if (strcmp(name, logging[i]) == 0) {
             return true;
@@ -231,6 +231,7 @@ static void reload_swap_config(struct supervisor *sv, struct config *newcfg,
     sv->old_configs[sv->nold_configs - 1] = sv->cfg;
     sv->cfg = newcfg;
     log_set_level(newcfg->global.loglevel);
+    log_set_rotation(newcfg->global.logfile_maxbytes, (int)newcfg->global.logfile_backups);
     for (size_t i = 0; i < rp->n; i++) {
         int len = (int)strlen(newcfg->procs[i]->name);
         sv->prefix_width = len > sv->prefix_width ? len : sv->prefix_width;

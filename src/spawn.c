@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -664,6 +665,12 @@ int spawn_build_environment(const struct strv *global_env, const struct proc_con
     for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
         strv_setenv(env, vars[i]);
         free(vars[i]);
+    }
+    /* supervisord's AUTO names its own XML-RPC server, which tend does not have */
+    if (pc->serverurl && strcasecmp(pc->serverurl, "AUTO") != 0) {
+        char *url = xasprintf("SUPERVISOR_SERVER_URL=%s", pc->serverurl);
+        strv_setenv(env, url);
+        free(url);
     }
     return 0;
 }

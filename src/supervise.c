@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fcgi.h"
 #include "log.h"
 #include "ready.h"
 #include "values.h"
@@ -45,6 +46,9 @@ void proc_set_state(struct proc *p, enum proc_state s)
     log_debug("%s: %s -> %s", p->cfg->name, state_names[old], state_names[s]);
     if (p->sv->on_state && old != s) {
         p->sv->on_state(p, old, p->sv->on_state_arg);
+    }
+    if (p->sv->fcgi_sockets && (s == PROC_STOPPED || s == PROC_FATAL || s == PROC_STARTING)) {
+        fcgi_release_idle(p);
     }
 }
 

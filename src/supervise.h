@@ -129,6 +129,7 @@ struct supervisor {
     ev_timer shutdown_deadline;
     void (*shutdown_done)(struct supervisor *sv, void *arg);
     void *shutdown_arg;
+    struct fcgi_socket *fcgi_sockets; /* listening sockets of [fcgi-program:x] (fcgi.c) */
 };
 
 /* Builds a proc for every process of cfg (taking ownership of cfg) and opens the log files. */

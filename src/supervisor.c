@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "fcgi.h"
 #include "log.h"
 #include "ready.h"
 
@@ -92,6 +93,7 @@ void supervisor_free(struct supervisor *sv)
         proc_free(p);
     }
     free(sv->retired);
+    fcgi_close_all(sv);
     notify_close(sv);
     for (size_t i = 0; i < sv->nold_configs; i++) {
         config_free(sv->old_configs[i]);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -173,15 +174,15 @@ static int up_fail(int ready_fd, int status, const char *msg)
     return status;
 }
 
-/* [tend] minfds: raise the soft limit of open files as far as the hard limit allows. */
-static void raise_fd_limit(long want)
+/* [tend] minfds and minprocs: raise a soft limit as far as the hard limit allows. */
+static void raise_limit(int resource, long want)
 {
     struct rlimit rl;
-    if (want <= 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= (rlim_t)want) {
+    if (want <= 0 || getrlimit(resource, &rl) < 0 || rl.rlim_cur >= (rlim_t)want) {
         return;
     }
     rl.rlim_cur = (rlim_t)want < rl.rlim_max ? (rlim_t)want : rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    setrlimit(resource, &rl);
 }
 
 static char *absolute(const char *path)
@@ -240,6 +241,7 @@ static int up_prepare(struct up_start *st, const struct config *cfg)
     spawn_sanitize_fds();
     signal(SIGPIPE, SIG_IGN); /* a dead reader is an error to report, never a death */
     log_set_level(cfg->global.loglevel);
+    log_set_rotation(cfg->global.logfile_maxbytes, (int)cfg->global.logfile_backups);
     if (st->logfile && !st->daemonize && log_open_file(st->logfile) < 0) {
         st->msg = xasprintf("tend: cannot open log file %s: %s", st->logfile, strerror(errno));
         return up_fail(st->ready_fd, 125, st->msg);
@@ -260,7 +262,8 @@ static int up_prepare(struct up_start *st, const struct config *cfg)
     if (cfg->global.umask >= 0) {
         umask((mode_t)cfg->global.umask);
     }
-    raise_fd_limit(cfg->global.minfds);
+    raise_limit(RLIMIT_NOFILE, cfg->global.minfds);
+    raise_limit(RLIMIT_NPROC, cfg->global.minprocs);
     /* orphaned grandchildren are re-parented to tend, which reaps them: no zombie survives */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
         log_warn("cannot become a child subreaper: %s", strerror(errno));
@@ -345,6 +348,13 @@ int up_main(const char *config, int argc, char **argv)
     st.socket_path = absolute(cfg->global.socket);
     st.pidfile_path = absolute(cfg->global.pidfile);
     st.logfile = absolute(cfg->global.logfile);
+    if (cfg->global.logfile && strcasecmp(cfg->global.logfile, "syslog") == 0) {
+        /* supervisord's magic name, not a file called syslog in the current directory */
+        fprintf(stderr, "tend: warning: logfile = syslog: tend's own log does not go to syslog; "
+                        "it stays on standard error\n");
+        free(st.logfile);
+        st.logfile = NULL;
+    }
     if (st.daemonize && !st.pidfile_path) {
         /* a daemon always has a pid file: next to its socket unless configured */
         size_t n = strlen(st.socket_path);

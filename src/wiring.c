@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fcgi.h"
 #include "ready.h"
 #include "spawn.h"
 
@@ -71,6 +72,18 @@ static int proc_spawn_stdin(struct proc *p, int *in, char **err)
             return -1;
         }
         *in = fcntl(rfd, F_DUPFD_CLOEXEC, 0);
+    }
+    if (c->fcgi) {
+        /* supervisord's contract: an fcgi-program accepts on its stdin */
+        int fd = fcgi_socket_acquire(p, err);
+        if (fd < 0) {
+            return -1;
+        }
+        *in = fcntl(fd, F_DUPFD_CLOEXEC, 3); /* closed by the caller like a file; tend keeps fd */
+        if (*in < 0) {
+            *err = xasprintf("cannot duplicate the socket: %s", strerror(errno));
+            return -1;
+        }
     }
     return 0;
 }
@@ -188,8 +201,13 @@ static bool has_program_target(const struct strv *targets)
 
 static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, const char *stream,
                                      const char *setting, int64_t maxbytes, long backups,
-                                     bool timestamps)
+                                     bool timestamps, bool to_syslog)
 {
+    /* supervisord's deprecated stdout_logfile = syslog means stdout_syslog = true */
+    if (setting && strcasecmp(setting, "syslog") == 0) {
+        setting = NULL;
+        to_syslog = true;
+    }
     int width = sv->prefix_width;
     const struct strv *targets = strcmp(stream, "stdout") == 0 ? &p->cfg->stdout : &p->cfg->stderr;
     const char *file = target_file(targets);
@@ -206,6 +224,8 @@ static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, cons
         .color = output_console_use_color() ? output_color_for(p->index) : 0,
         .ring_size = path ? 0 : RING_SIZE,
         .timestamps = timestamps,
+        .syslog = to_syslog,
+        .strip_ansi = sv->cfg->global.strip_ansi,
     };
     struct output_sink *s = output_sink_new(&o);
     free(path);
@@ -216,11 +236,12 @@ void proc_make_sinks(struct proc *p)
 {
     const struct proc_config *c = p->cfg;
     p->out = make_sink(p->sv, p, "stdout", c->stdout_logfile, c->stdout_logfile_maxbytes,
-                       c->stdout_logfile_backups, c->stdout_timestamps);
+                       c->stdout_logfile_backups, c->stdout_timestamps, c->stdout_syslog);
     p->err = c->redirect_stderr
                  ? NULL
                  : make_sink(p->sv, p, "stderr", c->stderr_logfile, c->stderr_logfile_maxbytes,
-                             c->stderr_logfile_backups, c->stderr_timestamps);
+                             c->stderr_logfile_backups, c->stderr_timestamps,
+                             c->stderr_syslog);
 }
 
 void proc_free_sinks(struct proc *p)

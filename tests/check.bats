@@ -135,17 +135,19 @@ bad_config() {
 }
 
 @test "misspelled option: file:line, section, option and a suggestion" {
-    bad_config "bad.ini:3: [program:web] stopwaitsec: unknown option (did you mean stopwaitsecs?)" <<'EOF2'
+    bad_config "bad.ini:2: [tend] shutdown_timout: unknown option (did you mean shutdown_timeout?)" <<'EOF2'
+[tend]
+shutdown_timout = 5
 [program:web]
 command = /bin/sleep 1
-stopwaitsec = 5
 EOF2
 }
 
 @test "unknown option without a close match" {
-    bad_config "bad.ini:2: [program:web] frobnicate: unknown option" <<'EOF2'
-[program:web]
+    bad_config "bad.ini:2: [tend] frobnicate: unknown option" <<'EOF2'
+[tend]
 frobnicate = 1
+[program:web]
 command = /bin/true
 EOF2
 }
@@ -273,23 +275,30 @@ this line has no equals sign
 EOF2
 }
 
-@test "an unknown section is an error; unimplemented supervisord sections are warnings" {
-    bad_config "bad.ini:1: [programme:a]: unknown section" <<'EOF2'
+@test "an unknown section is a warning (an error with --strict); unimplemented supervisord sections are warnings" {
+    cfg=$(write_config bad.ini <<'EOF2'
 [programme:a]
 command = /bin/true
 EOF2
+)
+    run --separate-stderr "$TEND" -c "$cfg" check
+    assert_status 0
+    [[ "$stderr" == *"bad.ini:1: warning: [programme:a]: unknown section, ignored"* ]]
+    run --separate-stderr "$TEND" -c "$cfg" check --strict
+    assert_status 78
+    [[ "$stderr" == *"bad.ini:1: [programme:a]: unknown section"* ]]
     cfg=$(write_config <<'EOF2'
 [inet_http_server]
 port = 127.0.0.1:9001
 [program:a]
 command = /bin/true
-stdout_syslog = true
+stdout_events_enabled = true
 EOF2
 )
     run --separate-stderr "$TEND" -c "$cfg" check
     assert_status 0
-    [[ "$stderr" == *"tend.ini:1: warning: [inet_http_server]: supervisord section not implemented"* ]]
-    [[ "$stderr" == *"tend.ini:5: warning: [program:a] stdout_syslog: supervisord option not implemented"* ]]
+    [[ "$stderr" == *"tend.ini:1: warning: [inet_http_server]: supervisord's HTTP server is not served"* ]]
+    [[ "$stderr" == *"tend.ini:5: warning: [program:a] stdout_events_enabled: supervisord option not implemented"* ]]
 }
 
 @test "every error of a file is reported, not just the first" {
@@ -322,7 +331,7 @@ EOF2
     assert_output_contains "[program:one]"
     assert_output_contains "[program:two]"
     printf '[program:three]\ncommand = /bin/true\nbogus = 1\n' >"$BATS_TEST_TMPDIR/conf.d/three.ini"
-    run "$TEND" -c "$cfg" check
+    run "$TEND" -c "$cfg" check --strict
     assert_status 78
     assert_output_contains "conf.d/three.ini:3: [program:three] bogus: unknown option"
 }
@@ -343,7 +352,7 @@ command = /bin/echo $long
 bogus = 1
 EOF2
 )
-    run --separate-stderr "$TEND" -c "$cfg" check
+    run --separate-stderr "$TEND" -c "$cfg" check --strict
     assert_status 78
     [[ "$stderr" == *"bad.ini:3: [program:long] bogus: unknown option"* ]]
     sed -i '/bogus/d' "$cfg"

@@ -359,10 +359,10 @@ EOF2
     start_daemon
     api=$(tend_ pid api)
     cp "$CFG" "$CFG.good"
-    printf '[program:api]\ncommand = /bin/true\n[program:extra]\ncommand = /bin/true\nbogus = 1\n' >>"$CFG"
+    printf '[program:api]\ncommand = /bin/true\n[program:extra]\ncommand = /bin/true\nstartsecs = soon\n' >>"$CFG"
     run tend_ reload
     [ "$status" -ne 0 ]
-    assert_output_contains "bogus: unknown option"
+    assert_output_contains "startsecs: invalid duration"
     assert_output_contains "nothing changed"
     [ "$(tend_ pid api)" = "$api" ]
     run tend_ status extra

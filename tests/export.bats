@@ -372,12 +372,12 @@ EOF2
     CFG=$(write_config <<'EOF2'
 [program:bad]
 command = /bin/true
-stopwaitsec = 3
+stopwaitsecs = soon
 EOF2
 )
     run --separate-stderr "$TEND" -c "$CFG" export systemd -o "$OUT"
     assert_status 78
-    [[ "$stderr" == *"stopwaitsec: unknown option"* ]]
+    [[ "$stderr" == *"stopwaitsecs: invalid duration"* ]]
     [ ! -e "$OUT" ]
     run "$TEND" -c "$BATS_TEST_TMPDIR/missing.ini" export systemd
     assert_status 78

@@ -440,12 +440,12 @@ EOF
     cfg=$(write_config bad.ini <<'EOF'
 [program:a]
 command = true
-bogus = 1
+startsecs = soon
 EOF
 )
     run --separate-stderr "$TEND" run -c "$cfg"
     assert_status 78
-    [[ "$stderr" == *"bad.ini:3: [program:a] bogus: unknown option"* ]]
+    [[ "$stderr" == *"bad.ini:3: [program:a] startsecs: invalid duration"* ]]
     run "$TEND" run -c "$BATS_TEST_TMPDIR/none.ini"
     assert_status 78
 }

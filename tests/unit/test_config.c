@@ -171,8 +171,8 @@ static void test_includes(void)
 
 static void test_errors(void)
 {
-    expect_error("unknown option", "[program:x]\ncommand = /bin/true\nautorestrt = true\n",
-                 "tend.ini:3: [program:x] autorestrt: unknown option (did you mean autorestart?)");
+    expect_error("unknown option in [tend]", "[tend]\nlogfle = /tmp/x\n",
+                 "tend.ini:2: [tend] logfle: unknown option (did you mean logfile?)");
     expect_error("bad value", "[program:x]\ncommand = /bin/true\nstartsecs = soon\n",
                  "tend.ini:3: [program:x] startsecs: invalid duration");
     expect_error("bad bool", "[program:x]\ncommand = /bin/true\nautostart = maybe\n",
@@ -202,8 +202,8 @@ static void test_errors(void)
     expect_error("unterminated quote", "[program:a]\ncommand = /bin/echo 'oops\n", "command:");
     expect_error("no equals", "[program:a]\ncommand = /bin/true\njunk line\n",
                  "tend.ini:3: expected 'name = value'");
-    expect_error("unknown section", "[programs:a]\ncommand = /bin/true\n",
-                 "tend.ini:1: [programs:a]: unknown section");
+    expect_error("unknown section in [tend]", "[tend]\nsocket = /tmp/s\nbad = 1\n",
+                 "tend.ini:3: [tend] bad: unknown option");
     expect_error("forking without pidfile", "[program:a]\ncommand = /bin/true\ntype = forking\n",
                  "type = forking needs a pidfile");
     expect_error("group of unknown program", "[group:g]\nprograms = nope\n",
@@ -228,8 +228,28 @@ static void test_warnings(void)
     TAP_OK(cfg != NULL, "ignored supervisord options and sections are not errors");
     TAP_OK(has_message(&d.warnings, "tend.ini:3: warning: [program:a] stdout_events_enabled"),
            "warning names the ignored option");
-    TAP_OK(has_message(&d.warnings, "[rpcinterface:supervisor]: supervisord section not"),
+    TAP_OK(has_message(&d.warnings, "[rpcinterface:supervisor]: a Python RPC interface factory"),
            "warning names the ignored section");
+    config_free(cfg);
+    diag_free(&d);
+
+    /* supervisord skips options it does not know: tend warns, and --strict makes it an error */
+    const char *typo = "[program:x]\ncommand = /bin/true\nautorestrt = true\n";
+    cfg = load(typo, &d);
+    TAP_OK(cfg != NULL && d.errors.n == 0, "an unknown [program:x] option is no error");
+    TAP_OK(has_message(&d.warnings, "tend.ini:3: warning: [program:x] autorestrt: unknown option, "
+                                    "ignored (did you mean autorestart?)"),
+           "the warning has file:line and a suggestion");
+    config_free(cfg);
+    diag_free(&d);
+    char *path = write_file("tend.ini", typo);
+    diag_init(&d);
+    d.strict = true;
+    cfg = config_load(path, &d);
+    free(path);
+    TAP_OK(cfg == NULL && has_message(&d.errors, "tend.ini:3: [program:x] autorestrt: unknown "
+                                                 "option (did you mean autorestart?)"),
+           "strict: the unknown option is an error");
     config_free(cfg);
     diag_free(&d);
 }

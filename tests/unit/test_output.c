@@ -592,6 +592,29 @@ test_colors(void)
            empty, set);
 }
 
+/* ---- strip_ansi ---- */
+
+static void
+test_strip_ansi(void)
+{
+    struct output_options o = test_options("ansi", NULL);
+    o.ring_size = 64;
+    o.strip_ansi = true;
+    struct output_sink *s = output_sink_new(&o);
+    /* sequences cut across chunks, an empty chunk after stripping, a two-byte ESC sequence */
+    const char *chunks[] = {"a\033[1;3", "1mb\033", "[0m", "c\033[2K\033", "(Bd",
+                            "\033]0;title\007\033]2;t2\033\\\n"};
+    for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        output_sink_write(s, chunks[i], strlen(chunks[i]));
+    }
+    size_t n;
+    char *got = output_sink_ring_copy(s, &n);
+    TAP_OK(n == 5 && memcmp(got, "abcd\n", 5) == 0,
+           "strip_ansi removes CSI, OSC and other ESC sequences, also cut across chunks");
+    free(got);
+    output_sink_free(s);
+}
+
 /* ---- ring ---- */
 
 static void
@@ -796,6 +819,7 @@ main(void)
     test_write_error();
     test_console();
     test_colors();
+    test_strip_ansi();
     test_ring();
     test_pipe();
     log_close();
