@@ -1,4 +1,5 @@
-/* fcgi.c - the shared listening sockets of [fcgi-program:x] processes (see fcgi.h). */
+/* fcgi.c - the shared listening sockets of [fcgi-program:x] processes (see fcgi.h), kept across
+ * restarts. Called by supervise.c, wiring.c and supervisor.c; calls listen, spawn and log. */
 #include "fcgi.h"
 
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* listen.c - parses fcgi-program socket addresses and creates the listening sockets. */
+/* listen.c - parses fcgi-program socket addresses and creates the listening sockets. Called by
+ * config (validation) and fcgi.c; calls values and util. */
 #include "listen.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* syslog_sink.c - program output to syslog over /dev/log, line by line (see syslog_sink.h). */
+/* syslog_sink.c - program output to syslog over /dev/log, line by line (see syslog_sink.h).
+ * Called by output.c; calls log and util. */
 #include "syslog_sink.h"
 
 #include <errno.h>
