@@ -1631,10 +1631,14 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
         free(oldb);
     }
 
+    /* added procs exist before any change is applied: applying one rewires every pipe,
+     * which walks the whole (new) proc array */
+    bool *added_now = xcalloc(n ? n : 1, sizeof(bool));
     for (size_t i = 0; i < n; i++) {
         struct proc_config *pc = newcfg->procs[i];
         struct proc *p = procs[i];
         if (!p) {
+            added_now[i] = true;
             p = xcalloc(1, sizeof(*p));
             p->sv = sv;
             p->cfg = pc;
@@ -1647,6 +1651,12 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
             proc_make_sinks(p);
             procs[i] = p;
             p->index = i;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct proc_config *pc = newcfg->procs[i];
+        struct proc *p = procs[i];
+        if (added_now[i]) {
             continue;
         }
         p->index = i;
@@ -1697,6 +1707,7 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
         }
     }
     free(changes);
+    free(added_now);
     /* dependencies point at the procs of the new configuration; then the added ones start */
     for (size_t i = 0; i < sv->nretired; i++) {
         struct proc *r = sv->retired[i];
