@@ -55,9 +55,30 @@ const char *loglevel_name(enum loglevel l)
 }
 
 /* supervisord sections that tend reads without implementing them (a warning names them). */
-static const char *const ignored_sections[] = {"inet_http_server", "supervisorctl",
-                                               "rpcinterface:",    "eventlistener:",
-                                               "fcgi-program:",    "ctlplugin:"};
+static const char *const ignored_sections[] = {"rpcinterface:", "eventlistener:", "fcgi-program:",
+                                               "ctlplugin:"};
+
+/* [unix_http_server] and [inet_http_server] options: supervisord's name, tend's [tend] name. */
+static const char *const unix_http_keys[][2] = {{"file", "socket"},
+                                                {"chmod", "socket_mode"},
+                                                {"chown", "socket_owner"},
+                                                {"username", "socket_username"},
+                                                {"password", "socket_password"}};
+static const char *const inet_http_keys[][2] = {
+    {"port", "http_port"}, {"username", "http_username"}, {"password", "http_password"}};
+
+static const char *http_section_key(const char *section, const char *option)
+{
+    bool is_unix = strcmp(section, "unix_http_server") == 0;
+    const char *const(*keys)[2] = is_unix ? unix_http_keys : inet_http_keys;
+    size_t n = is_unix ? ARRAY_SIZE(unix_http_keys) : ARRAY_SIZE(inet_http_keys);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(keys[i][1], option) == 0) {
+            return keys[i][0];
+        }
+    }
+    return NULL;
+}
 
 /* ---- diagnostics ---- */
 
@@ -1120,10 +1141,9 @@ static void build_global(struct loader *ld, struct config *cfg, char hostname[])
         for (size_t s = 0; s < ld->nsections && !raw; s++) {
             const struct raw_section *sec = &ld->sections[s];
             const char *key = opt->name;
-            if (strcmp(sec->name, "unix_http_server") == 0) {
-                key = strcmp(opt->name, "socket") == 0        ? "file"
-                      : strcmp(opt->name, "socket_mode") == 0 ? "chmod"
-                                                              : NULL;
+            if (strcmp(sec->name, "unix_http_server") == 0 ||
+                strcmp(sec->name, "inet_http_server") == 0) {
+                key = http_section_key(sec->name, opt->name);
             } else if (strcmp(sec->name, "tend") != 0 && strcmp(sec->name, "supervisord") != 0) {
                 continue;
             }
@@ -1141,21 +1161,22 @@ static void build_global(struct loader *ld, struct config *cfg, char hostname[])
         const struct raw_section *sec = &ld->sections[s];
         if (strcmp(sec->name, "tend") == 0 || strcmp(sec->name, "supervisord") == 0) {
             check_unknown_options(ld, sec, global_options, global_options_count, NULL, 0);
-        } else if (strcmp(sec->name, "unix_http_server") == 0) {
+        } else if (strcmp(sec->name, "unix_http_server") == 0 ||
+                   strcmp(sec->name, "inet_http_server") == 0) {
+            bool is_unix = sec->name[0] == 'u';
             for (size_t o = 0; o < sec->nopts; o++) {
                 const char *n = sec->opts[o].name;
-                if (strcmp(n, "file") == 0 || strcmp(n, "chmod") == 0) {
-                    continue;
+                const char *const(*keys)[2] = is_unix ? unix_http_keys : inet_http_keys;
+                size_t nkeys = is_unix ? ARRAY_SIZE(unix_http_keys) : ARRAY_SIZE(inet_http_keys);
+                bool known = false;
+                for (size_t k = 0; k < nkeys; k++) {
+                    known |= strcmp(keys[k][0], n) == 0;
                 }
-                if (strcmp(n, "chown") == 0 || strcmp(n, "username") == 0 ||
-                    strcmp(n, "password") == 0) {
-                    loader_warning(ld, sec->file, sec->opts[o].line,
-                                   "[unix_http_server] %s: not implemented by tend; ignored", n);
-                } else {
+                if (!known) {
                     loader_error(ld, sec->file, sec->opts[o].line,
-                                 "[unix_http_server] %s: unknown option (tend reads file and "
-                                 "chmod)",
-                                 n);
+                                 "[%s] %s: unknown option (tend reads %s)", sec->name, n,
+                                 is_unix ? "file, chmod, chown, username and password"
+                                         : "port, username and password");
                 }
             }
         }
@@ -1510,7 +1531,9 @@ static int proc_order_cmp(const void *a, const void *b)
 
 static void check_sections(struct loader *ld)
 {
-    static const char *const known[] = {"tend", "supervisord", "unix_http_server", "include"};
+    /* [supervisorctl] is the client's own section: supervisorctl reads it, tend has no use */
+    static const char *const known[] = {"tend",          "supervisord", "unix_http_server",
+                                        "inet_http_server", "supervisorctl", "include"};
     for (size_t s = 0; s < ld->nsections; s++) {
         const struct raw_section *sec = &ld->sections[s];
         bool ok = strncmp(sec->name, "program:", 8) == 0 || strncmp(sec->name, "group:", 6) == 0;

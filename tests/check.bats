@@ -279,8 +279,8 @@ EOF2
 command = /bin/true
 EOF2
     cfg=$(write_config <<'EOF2'
-[inet_http_server]
-port = 127.0.0.1:9001
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 [program:a]
 command = /bin/true
 stdout_syslog = true
@@ -288,7 +288,7 @@ EOF2
 )
     run --separate-stderr "$TEND" -c "$cfg" check
     assert_status 0
-    [[ "$stderr" == *"tend.ini:1: warning: [inet_http_server]: supervisord section not implemented"* ]]
+    [[ "$stderr" == *"tend.ini:1: warning: [rpcinterface:supervisor]: supervisord section not implemented"* ]]
     [[ "$stderr" == *"tend.ini:5: warning: [program:a] stdout_syslog: supervisord option not implemented"* ]]
 }
 
