@@ -24,6 +24,8 @@ struct control_hooks {
     int (*reload)(void *arg, bool dry_run, struct strbuf *out, struct strbuf *err);
     /* down: begin a graceful shutdown; the connection is answered when tend exits */
     void (*down)(void *arg);
+    /* a connection that speaks HTTP (supervisorctl, XML-RPC): the hook owns fd from now on */
+    void (*http)(void *arg, int fd);
     void *arg;
 };
 
@@ -31,6 +33,9 @@ struct control_hooks {
  * on it. Returns NULL with *err set on failure. */
 struct control *control_new(struct ev_loop *loop, struct supervisor *sv, const char *path,
                             int mode, const struct control_hooks *hooks, char **err);
+/* [unix_http_server] chmod or chown opened the socket to others: the file's permissions
+ * decide who may connect, not tend's check of the peer's uid. */
+void control_allow_others(struct control *ctl);
 /* The supervisor changed (reload): later requests use this one. */
 void control_set_supervisor(struct control *ctl, struct supervisor *sv);
 /* A process changed state: wakes the clients waiting for it. */

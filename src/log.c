@@ -15,6 +15,14 @@
 static enum loglevel log_level = LOG_INFO;
 static int log_fd = 2;
 static char *log_path;
+static void (*log_tap)(void *arg, const char *line, size_t n);
+static void *log_tap_arg;
+
+void log_set_tap(void (*fn)(void *arg, const char *line, size_t n), void *arg)
+{
+    log_tap = fn;
+    log_tap_arg = arg;
+}
 
 static const char *const level_names[] = {"CRIT", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"};
 
@@ -86,5 +94,8 @@ void log_msg(enum loglevel level, const char *fmt, ...)
     /* a full disk or a closed stderr must not stop tend: the line is lost, nothing more */
     ssize_t w = write(log_fd, line, (size_t)n);
     (void)w;
+    if (log_tap) {
+        log_tap(log_tap_arg, line, (size_t)n);
+    }
     errno = saved;
 }

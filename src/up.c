@@ -16,7 +16,9 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "http.h"
 #include "log.h"
+#include "rpc.h"
 #include "spawn.h"
 #include "supervise.h"
 
@@ -24,6 +26,8 @@ struct up {
     struct ev_loop *loop;
     struct supervisor *sv;
     struct control *ctl;
+    struct rpc *rpc;   /* supervisord's XML-RPC methods */
+    struct http *http; /* ...served over HTTP on the control socket and [inet_http_server] */
     char *config_path; /* absolute, for reload */
     ev_signal sig_term, sig_int, sig_hup, sig_usr2;
     bool done; /* every program stopped: the loop is ending */
@@ -94,6 +98,9 @@ static void up_state_cb(struct proc *p, enum proc_state old, void *arg)
     if (up->ctl) {
         control_proc_changed(up->ctl, p, old);
     }
+    if (up->rpc) {
+        rpc_proc_changed(up->rpc, p, old);
+    }
 }
 
 static void up_critical_cb(struct supervisor *sv, void *arg)
@@ -109,6 +116,40 @@ static void up_remove_cb(struct proc *p, void *arg)
     if (up->ctl) {
         control_proc_removed(up->ctl, p);
     }
+    if (up->rpc) {
+        rpc_proc_removed(up->rpc, p);
+    }
+    if (up->http) {
+        http_proc_removed(up->http, p);
+    }
+}
+
+static void up_http_connection(void *arg, int fd)
+{
+    struct up *up = arg;
+    if (up->http) {
+        http_add_unix_connection(up->http, fd);
+    } else {
+        close(fd);
+    }
+}
+
+/* The HTTP/XML-RPC server beside tend's own protocol: on the control socket (its owner, mode
+ * and auth from [unix_http_server]) and on [inet_http_server] port when set. */
+static int up_start_http(struct up *up, const char *socket_path, const char *logfile,
+                         char **err)
+{
+    const struct global_config *g = &up->sv->cfg->global;
+    if (g->socket_owner && http_chown_socket(socket_path, g->socket_owner, err) < 0) {
+        return -1;
+    }
+    if (g->socket_owner || (g->socket_mode & 0077)) {
+        control_allow_others(up->ctl);
+    }
+    struct rpc_hooks rh = {.reload = up_reload, .down = up_down, .arg = up};
+    up->rpc = rpc_new(up->sv, up->config_path, logfile, &rh);
+    up->http = http_new(up->loop, up->sv, up->rpc, g, logfile, err);
+    return up->http ? 0 : -1;
 }
 
 static void up_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -290,7 +331,8 @@ int up_main(const char *config, int argc, char **argv)
     char *notify_path = xasprintf("%s.notify", socket_path);
     supervisor_set_notify_path(up.sv, notify_path);
     free(notify_path);
-    struct control_hooks hooks = {.reload = up_reload, .down = up_down, .arg = &up};
+    struct control_hooks hooks = {
+        .reload = up_reload, .down = up_down, .http = up_http_connection, .arg = &up};
     char *err = NULL;
     up.ctl = control_new(up.loop, up.sv, socket_path, up.sv->cfg->global.socket_mode, &hooks,
                          &err);
@@ -298,6 +340,17 @@ int up_main(const char *config, int argc, char **argv)
         msg = xasprintf("tend: %s", err);
         free(err);
         rc = up_fail(ready_fd, strncmp(msg, "tend: already running", 21) == 0 ? 1 : 125, msg);
+        supervisor_free(up.sv);
+        ev_loop_destroy(up.loop);
+        goto out_early;
+    }
+    if (up_start_http(&up, socket_path, logfile, &err) < 0) {
+        msg = xasprintf("tend: %s", err);
+        free(err);
+        rc = up_fail(ready_fd, EXIT_CONFIG, msg);
+        http_free(up.http);
+        rpc_free(up.rpc);
+        control_free(up.ctl);
         supervisor_free(up.sv);
         ev_loop_destroy(up.loop);
         goto out_early;
@@ -324,6 +377,10 @@ int up_main(const char *config, int argc, char **argv)
     for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
         ev_signal_stop(up.loop, watchers[i]);
     }
+    http_free(up.http);
+    up.http = NULL;
+    rpc_free(up.rpc);
+    up.rpc = NULL;
     control_free(up.ctl);
     rc = up.sv->exit_status;
     supervisor_free(up.sv);
