@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -424,8 +425,10 @@ static void wait_eval(struct wait_item *w)
         w->done = true;
         w->code = FAULT_SUCCESS;
     } else {
+        /* supervisord sets spawnerr for an exit before startsecs too (BACKOFF, FATAL) */
         w->done = true;
-        w->code = spawn_failed(p) ? FAULT_SPAWN_ERROR : FAULT_ABNORMAL_TERMINATION;
+        w->code = p->state == PROC_BACKOFF || p->state == PROC_FATAL ? FAULT_SPAWN_ERROR
+                                                                     : FAULT_ABNORMAL_TERMINATION;
     }
     if (w->done && w->code != FAULT_SUCCESS) {
         w->text = fault_text(w->code, spec);
@@ -1168,8 +1171,10 @@ static int logsrc_open_path(const char *path, struct logsrc *s)
 static int logsrc_open_proc(const struct proc *p, bool err, struct logsrc *s)
 {
     const struct output_sink *sink = err ? p->err : p->out;
+    const char *configured = err ? p->cfg->stderr_logfile : p->cfg->stdout_logfile;
     *s = (struct logsrc){.fd = -1};
-    if (!sink) {
+    /* NONE: no log, as supervisord says; AUTO without a file: the ring tend keeps */
+    if (!sink || (configured && strcasecmp(configured, "NONE") == 0)) {
         return -1;
     }
     if (output_sink_path(sink)) {
