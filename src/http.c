@@ -18,10 +18,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
+#include "webpage.h"
 #include "output.h"
 
 #define HTTP_MAX_BODY (1024 * 1024)          /* bigger requests get 413 */
@@ -66,6 +69,7 @@ struct http {
     char *inet_user, *inet_password;
     char *main_log;
     struct stream *streams;
+    char token[33]; /* in the page's forms: a POST from another site cannot know it */
 };
 
 /* ---- the loop ---- */
@@ -421,6 +425,71 @@ void http_proc_removed(struct http *h, struct proc *p)
     }
 }
 
+/* ---- the status page ---- */
+
+static enum MHD_Result serve_page(struct http *h, struct MHD_Connection *conn)
+{
+    const char *msg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "msg");
+    struct strbuf sb;
+    strbuf_init(&sb);
+    webpage_write(&sb, h->sv, h->token, msg, ev_time());
+    size_t len = sb.len;
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, strbuf_detach(&sb),
+                                                             MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* POST /action: name, action and the page's token; then back to the page (303). */
+static enum MHD_Result serve_action(struct http *h, struct request *rq)
+{
+    const char *body = rq->body.buf ? rq->body.buf : "";
+    char *token = webpage_form_value(body, rq->body.len, "token");
+    char *name = webpage_form_value(body, rq->body.len, "name");
+    char *action = webpage_form_value(body, rq->body.len, "action");
+    enum MHD_Result ret;
+    if (!token || strcmp(token, h->token) != 0) {
+        ret = answer_text(rq->conn, MHD_HTTP_FORBIDDEN, "403 Forbidden: stale or missing form "
+                                                        "token; reload the page\n");
+    } else {
+        char *msg = webpage_act(h->sv, action, name);
+        struct strbuf loc;
+        strbuf_init(&loc);
+        strbuf_adds(&loc, "/?msg=");
+        for (const char *c = msg; *c; c++) {
+            if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')) {
+                strbuf_addc(&loc, *c);
+            } else {
+                strbuf_addf(&loc, "%%%02X", (unsigned char)*c);
+            }
+        }
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (r) {
+            MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc.buf);
+            ret = MHD_queue_response(rq->conn, MHD_HTTP_SEE_OTHER, r);
+            MHD_destroy_response(r);
+        } else {
+            ret = MHD_NO;
+        }
+        strbuf_free(&loc);
+        free(msg);
+    }
+    free(token);
+    free(name);
+    free(action);
+    return ret;
+}
+
 /* ---- routing ---- */
 
 static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -474,6 +543,25 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *conn, co
     if (strncmp(url, "/logtail/", 9) == 0) {
         return get ? serve_logtail(h, conn, url + 9)
                    : answer_text(conn, MHD_HTTP_BAD_REQUEST, "400 Bad Request\n");
+    }
+    if (strcmp(url, "/") == 0) {
+        return get ? serve_page(h, conn)
+                   : answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
+    }
+    if (strcmp(url, "/action") == 0) {
+        return post ? serve_action(h, rq)
+                    : answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
+    }
+    if (strcmp(url, "/metrics") == 0) {
+        if (!get) {
+            return answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
+        }
+        struct strbuf sb;
+        strbuf_init(&sb);
+        metrics_write(&sb, h->sv, ev_time());
+        size_t len = sb.len;
+        return answer(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                      strbuf_detach(&sb), len, false);
     }
     if (strcmp(url, "/mainlogtail") == 0) {
         return get ? serve_stream(h, conn, NULL, NULL)
@@ -611,6 +699,13 @@ struct http *http_new(struct ev_loop *loop, struct supervisor *sv, struct rpc *r
     h->inet_user = g->http_username ? xstrdup(g->http_username) : NULL;
     h->inet_password = g->http_password ? xstrdup(g->http_password) : NULL;
     h->main_log = main_log ? xstrdup(main_log) : NULL;
+    unsigned char rnd[16] = {0};
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        log_warn("http: getrandom failed: %s; the page's form token is weak", strerror(errno));
+    }
+    for (size_t i = 0; i < sizeof(rnd); i++) {
+        snprintf(h->token + 2 * i, 3, "%02x", rnd[i]);
+    }
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (fd < 0) {
         flags |= MHD_USE_NO_LISTEN_SOCKET;
