@@ -591,6 +591,7 @@ static void http_completed_cb(void *cls, struct MHD_Connection *conn, void **con
     }
 }
 
+static void http_logger(void *cls, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
 static void http_logger(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
