@@ -234,6 +234,33 @@ static void test_warnings(void)
     diag_free(&d);
 }
 
+static void test_http_sections(void)
+{
+    struct diag d;
+    struct config *cfg = load("[unix_http_server]\nfile = /tmp/x.sock\nchmod = 0660\n"
+                              "chown = root:root\nusername = u\npassword = {SHA}ab\n"
+                              "[inet_http_server]\nport = 127.0.0.1:9001\nusername = admin\n"
+                              "password = pw\n[supervisorctl]\nserverurl = unix:///tmp/x.sock\n"
+                              "[program:a]\ncommand = /bin/true\n",
+                              &d);
+    const struct global_config *g = cfg ? &cfg->global : NULL;
+    TAP_OK(g && g->socket_mode == 0660 && strcmp(g->socket_owner, "root:root") == 0 &&
+               strcmp(g->socket_username, "u") == 0 && strcmp(g->socket_password, "{SHA}ab") == 0,
+           "[unix_http_server] chown, username, password");
+    TAP_OK(g && strcmp(g->http_port, "127.0.0.1:9001") == 0 &&
+               strcmp(g->http_username, "admin") == 0 && strcmp(g->http_password, "pw") == 0,
+           "[inet_http_server] port, username, password");
+    TAP_OK(d.warnings.n == 0, "no warning for the HTTP sections or [supervisorctl]");
+    config_free(cfg);
+    diag_free(&d);
+    cfg = load("[inet_http_server]\nport = 9001\nsocket = x\n[program:a]\ncommand = /bin/true\n",
+               &d);
+    TAP_OK(!cfg && has_message(&d.errors, "tend.ini:3: [inet_http_server] socket: unknown option"),
+           "an unknown option of [inet_http_server] is an error with its line");
+    config_free(cfg);
+    diag_free(&d);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -246,6 +273,7 @@ int main(void)
     test_includes();
     test_errors();
     test_warnings();
+    test_http_sections();
     char *cmd = xasprintf("rm -rf '%s'", dir);
     if (system(cmd) != 0) {
         printf("# could not remove %s\n", dir);
