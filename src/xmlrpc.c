@@ -417,6 +417,17 @@ void xmlrpc_escape(struct strbuf *out, const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
+        /* the common case: a run of plain ASCII goes in with one copy */
+        size_t run = i;
+        while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '&' && p[run] != '<' &&
+               p[run] != '>') {
+            run++;
+        }
+        if (run > i) {
+            strbuf_add(out, p + i, run - i);
+            i = run;
+            continue;
+        }
         unsigned char c = p[i];
         if (c == '&') {
             strbuf_adds(out, "&amp;");
@@ -445,30 +456,55 @@ void xmlrpc_escape(struct strbuf *out, const char *s, size_t n)
     }
 }
 
+/* A literal with its length known at compile time: the hot path writes many. */
+#define ADD_LITERAL(out, lit) strbuf_add((out), (lit), sizeof(lit) - 1)
+
+static void add_int(struct strbuf *out, int64_t v)
+{
+    char buf[24], *p = buf + sizeof(buf);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--p = '-';
+    }
+    strbuf_add(out, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 void xmlrpc_write_value(struct strbuf *out, const struct xv *v)
 {
-    strbuf_adds(out, "<value>");
+    ADD_LITERAL(out, "<value>");
     switch (v->type) {
     case XV_NIL:
-        strbuf_adds(out, "<nil/>");
+        ADD_LITERAL(out, "<nil/>");
         break;
     case XV_INT:
         if (v->i >= INT32_MIN && v->i <= INT32_MAX) {
-            strbuf_addf(out, "<int>%lld</int>", (long long)v->i);
+            ADD_LITERAL(out, "<int>");
+            add_int(out, v->i);
+            ADD_LITERAL(out, "</int>");
         } else {
-            strbuf_addf(out, "<i8>%lld</i8>", (long long)v->i);
+            ADD_LITERAL(out, "<i8>");
+            add_int(out, v->i);
+            ADD_LITERAL(out, "</i8>");
         }
         break;
     case XV_BOOL:
-        strbuf_addf(out, "<boolean>%d</boolean>", v->i ? 1 : 0);
+        if (v->i) {
+            ADD_LITERAL(out, "<boolean>1</boolean>");
+        } else {
+            ADD_LITERAL(out, "<boolean>0</boolean>");
+        }
         break;
     case XV_DOUBLE:
         strbuf_addf(out, "<double>%.17g</double>", isfinite(v->d) ? v->d : 0.0);
         break;
     case XV_STRING:
-        strbuf_adds(out, "<string>");
+        ADD_LITERAL(out, "<string>");
         xmlrpc_escape(out, v->s, v->len);
-        strbuf_adds(out, "</string>");
+        ADD_LITERAL(out, "</string>");
         break;
     case XV_BASE64:
     case XV_DATETIME: {
@@ -479,30 +515,41 @@ void xmlrpc_write_value(struct strbuf *out, const struct xv *v)
         break;
     }
     case XV_ARRAY:
-        strbuf_adds(out, "<array><data>\n");
+        ADD_LITERAL(out, "<array><data>\n");
         for (size_t i = 0; i < v->n; i++) {
             xmlrpc_write_value(out, v->items[i]);
             strbuf_addc(out, '\n');
         }
-        strbuf_adds(out, "</data></array>");
+        ADD_LITERAL(out, "</data></array>");
         break;
     case XV_STRUCT:
-        strbuf_adds(out, "<struct>\n");
+        ADD_LITERAL(out, "<struct>\n");
         for (size_t i = 0; i < v->n; i++) {
-            strbuf_adds(out, "<member><name>");
+            ADD_LITERAL(out, "<member><name>");
             xmlrpc_escape(out, v->keys[i], strlen(v->keys[i]));
-            strbuf_adds(out, "</name>");
+            ADD_LITERAL(out, "</name>");
             xmlrpc_write_value(out, v->items[i]);
-            strbuf_adds(out, "</member>\n");
+            ADD_LITERAL(out, "</member>\n");
         }
-        strbuf_adds(out, "</struct>");
+        ADD_LITERAL(out, "</struct>");
         break;
     }
-    strbuf_adds(out, "</value>");
+    ADD_LITERAL(out, "</value>");
+}
+
+/* Bytes a value takes as XML, roughly: room is made once, not by doubling copies. */
+static size_t xmlrpc_estimate(const struct xv *v)
+{
+    size_t n = 40 + v->len;
+    for (size_t i = 0; i < v->n; i++) {
+        n += 40 + (v->keys ? strlen(v->keys[i]) : 0) + xmlrpc_estimate(v->items[i]);
+    }
+    return n;
 }
 
 void xmlrpc_write_response(struct strbuf *out, const struct xv *v)
 {
+    strbuf_reserve(out, xmlrpc_estimate(v) + 128);
     strbuf_adds(out, "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n");
     xmlrpc_write_value(out, v);
     strbuf_adds(out, "\n</param>\n</params>\n</methodResponse>\n");
