@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "expand.h"
 
 #define CONFIG_MAX_LINE 4096
@@ -55,8 +56,10 @@ const char *loglevel_name(enum loglevel l)
 }
 
 /* supervisord sections that tend reads without implementing them (a warning names them). */
-static const char *const ignored_sections[] = {"rpcinterface:", "eventlistener:", "fcgi-program:",
-                                               "ctlplugin:"};
+static const char *const ignored_sections[] = {"rpcinterface:", "fcgi-program:", "ctlplugin:"};
+
+/* What an [eventlistener:x] section has besides the [program:x] options. */
+static const char *const listener_keys[] = {"events", "buffer_size", "result_handler"};
 
 /* [unix_http_server] and [inet_http_server] options: supervisord's name, tend's [tend] name. */
 static const char *const unix_http_keys[][2] = {{"file", "socket"},
@@ -1261,10 +1264,73 @@ static void proc_config_free(struct proc_config *pc)
     free(pc);
 }
 
+/* events= (required, a list of event types or groups), buffer_size, result_handler. */
+static void listener_options(struct loader *ld, const struct raw_section *sec, uint32_t *mask,
+                             long *buffer_size)
+{
+    const struct raw_option *o = section_get(sec, "events");
+    if (!o || !*o->value) {
+        loader_error(ld, sec->file, sec->line, "[%s]: events is required", sec->name);
+    } else {
+        char *list = xstrdup(o->value);
+        for (char *w = strtok(list, ", \t"); w; w = strtok(NULL, ", \t")) {
+            uint32_t m = event_mask_for_name(w);
+            if (!m) {
+                loader_error(ld, sec->file, o->line, "[%s] events: unknown event type %s",
+                             sec->name, w);
+            }
+            *mask |= m;
+        }
+        free(list);
+    }
+    o = section_get(sec, "buffer_size");
+    if (o) {
+        char *end;
+        long v = strtol(o->value, &end, 10);
+        if (end == o->value || *end || v < 1 || v > 1000000) {
+            loader_error(ld, sec->file, o->line,
+                         "[%s] buffer_size: '%s' is not a number from 1 to 1000000", sec->name,
+                         o->value);
+        } else {
+            *buffer_size = v;
+        }
+    }
+    o = section_get(sec, "result_handler");
+    if (o && strcmp(o->value, "supervisor.dispatchers:default_handler") != 0) {
+        loader_warning(ld, sec->file, o->line,
+                       "[%s] result_handler: a Python function; tend cannot call it and uses "
+                       "supervisord's default (OK accepts, anything else rejects)",
+                       sec->name);
+    }
+}
+
+/* The listener's stdin and stdout are the protocol: nothing else may use them. */
+static void listener_check(struct loader *ld, const struct raw_section *sec,
+                           const struct proc_config *pc)
+{
+    static const char *const taken[] = {"redirect_stderr", "stdin", "stdout"};
+    bool bad[] = {pc->redirect_stderr, pc->stdin.kind != STDIN_NULL, pc->stdout.n > 0};
+    for (size_t i = 0; i < ARRAY_SIZE(taken); i++) {
+        if (bad[i]) {
+            const struct raw_option *o = section_get(sec, taken[i]);
+            loader_error(ld, sec->file, o ? o->line : sec->line,
+                         "[%s] %s: not allowed for an event listener (its stdin and stdout "
+                         "speak the listener protocol)",
+                         sec->name, taken[i]);
+        }
+    }
+    if (pc->type != PTYPE_SIMPLE) {
+        const struct raw_option *o = section_get(sec, "type");
+        loader_error(ld, sec->file, o ? o->line : sec->line,
+                     "[%s] type: an event listener is a simple program", sec->name);
+    }
+}
+
 static void build_program(struct loader *ld, struct config *cfg, const struct raw_section *sec,
                           const char *hostname)
 {
-    const char *name = sec->name + 8;
+    bool listener = strncmp(sec->name, "eventlistener:", 14) == 0;
+    const char *name = sec->name + (listener ? 14 : 8);
     if (!valid_name(name)) {
         loader_error(ld, sec->file, sec->line,
                      "[%s]: invalid program name (no blanks, ':', '/', ',' or '*')", sec->name);
@@ -1277,8 +1343,14 @@ static void build_program(struct loader *ld, struct config *cfg, const struct ra
             return;
         }
     }
-    check_unknown_options(ld, sec, program_options, program_options_count, NULL, 0);
-    const char *group = group_of(ld, cfg, name);
+    check_unknown_options(ld, sec, program_options, program_options_count, listener_keys,
+                          listener ? ARRAY_SIZE(listener_keys) : 0);
+    uint32_t listen_mask = 0;
+    long buffer_size = 10;
+    if (listener) {
+        listener_options(ld, sec, &listen_mask, &buffer_size);
+    }
+    const char *group = listener ? NULL : group_of(ld, cfg, name);
     struct expand_ctx ectx = {
         .here = sec->here, .program_name = name, .group_name = group ? group : name,
         .host_node_name = hostname};
@@ -1314,7 +1386,20 @@ static void build_program(struct loader *ld, struct config *cfg, const struct ra
             if (!raw && strcmp(opt->name, "command") == 0) {
                 continue; /* reported once above */
             }
+            if (!raw && listener && strcmp(opt->name, "priority") == 0) {
+                /* supervisord starts listeners first and stops them last */
+                char key[] = "priority", value[] = "-1";
+                struct raw_option first = {.name = key, .value = value, .line = sec->line};
+                apply_option(ld, sec, opt, &first, &ectx, pc);
+                continue;
+            }
             apply_option(ld, sec, opt, raw, &ectx, pc);
+        }
+        pc->listener = listener;
+        pc->listener_events = listen_mask;
+        pc->buffer_size = buffer_size;
+        if (listener) {
+            listener_check(ld, sec, pc);
         }
         pc->program = xstrdup(name);
         pc->group = xstrdup(ectx.group_name);
@@ -1536,7 +1621,8 @@ static void check_sections(struct loader *ld)
                                         "inet_http_server", "supervisorctl", "include"};
     for (size_t s = 0; s < ld->nsections; s++) {
         const struct raw_section *sec = &ld->sections[s];
-        bool ok = strncmp(sec->name, "program:", 8) == 0 || strncmp(sec->name, "group:", 6) == 0;
+        bool ok = strncmp(sec->name, "program:", 8) == 0 || strncmp(sec->name, "group:", 6) == 0 ||
+                  strncmp(sec->name, "eventlistener:", 14) == 0;
         for (size_t k = 0; k < ARRAY_SIZE(known) && !ok; k++) {
             ok = strcmp(sec->name, known[k]) == 0;
         }
@@ -1626,7 +1712,8 @@ static struct config *config_read(const char *path, struct diag *d, bool global_
     if (!global_only) {
         build_groups(&ld, cfg);
         for (size_t s = 0; s < ld.nsections; s++) {
-            if (strncmp(ld.sections[s].name, "program:", 8) == 0) {
+            if (strncmp(ld.sections[s].name, "program:", 8) == 0 ||
+                strncmp(ld.sections[s].name, "eventlistener:", 14) == 0) {
                 build_program(&ld, cfg, &ld.sections[s], hostname);
             }
         }

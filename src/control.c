@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "json.h"
 #include "log.h"
 #include "values.h"
@@ -45,6 +46,7 @@ struct client {
     size_t ntargets;
     bool json;
     struct output_sink *followed;
+    bool follows_events; /* `tend events -f` */
     struct client *prev, *next;
 };
 
@@ -58,6 +60,7 @@ struct control {
     struct client *clients;
     size_t nclients;
     bool others_allowed; /* chmod/chown opened the socket: its permissions decide */
+    struct events *events;
 };
 
 /* ---- encoding ---- */
@@ -212,6 +215,9 @@ static void client_free(struct client *c)
     struct control *ctl = c->ctl;
     if (c->followed) {
         output_sink_remove_listener(c->followed, c);
+    }
+    if (c->follows_events) {
+        events_unfollow(ctl->events, c);
     }
     ev_io_stop(ctl->loop, &c->io);
     ev_timer_stop(ctl->loop, &c->idle);
@@ -884,6 +890,35 @@ static void verb_logs(struct client *c, char **args, size_t nargs)
     }
 }
 
+/* ---- events ---- */
+
+static void verb_events(struct client *c, char **args, size_t nargs)
+{
+    bool follow = false;
+    for (size_t i = 0; i < nargs; i++) {
+        if (strcmp(args[i], "-f") == 0 || strcmp(args[i], "--follow") == 0) {
+            follow = true;
+        } else {
+            client_error(c, 2, "events: unexpected argument '%.40s'", args[i]);
+            return;
+        }
+    }
+    if (!c->ctl->events) {
+        client_error(c, 1, "events: not available");
+        return;
+    }
+    client_header(c, 0, "", 0);
+    events_format_recent(c->ctl->events, c->json, &c->out);
+    if (follow) {
+        c->wait = WAIT_FOLLOW;
+        c->follows_events = true;
+        events_follow(c->ctl->events, c->json, follow_cb, c);
+    } else {
+        c->close_after_flush = true;
+    }
+    client_flush(c);
+}
+
 /* ---- send ---- */
 
 static void verb_send(struct client *c, char **args, size_t nargs, bool eof, bool raw)
@@ -972,6 +1007,8 @@ static void client_dispatch(struct client *c, char **words, size_t nwords)
         verb_logs(c, args, nargs);
     } else if (strcmp(verb, "version") == 0) {
         verb_version(c);
+    } else if (strcmp(verb, "events") == 0) {
+        verb_events(c, args, nargs);
     } else if (strcmp(verb, "send") == 0) {
         verb_send(c, args, nargs, eof, raw);
     } else if (strcmp(verb, "reload") == 0 && ctl->hooks.reload) {
@@ -1198,6 +1235,11 @@ struct control *control_new(struct ev_loop *loop, struct supervisor *sv, const c
 void control_allow_others(struct control *ctl)
 {
     ctl->others_allowed = true;
+}
+
+void control_set_events(struct control *ctl, struct events *events)
+{
+    ctl->events = events;
 }
 
 void control_set_supervisor(struct control *ctl, struct supervisor *sv)

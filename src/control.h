@@ -36,6 +36,9 @@ struct control *control_new(struct ev_loop *loop, struct supervisor *sv, const c
 /* [unix_http_server] chmod or chown opened the socket to others: the file's permissions
  * decide who may connect, not tend's check of the peer's uid. */
 void control_allow_others(struct control *ctl);
+/* Where `tend events` reads the recent events and follows new ones. */
+struct events;
+void control_set_events(struct control *ctl, struct events *events);
 /* The supervisor changed (reload): later requests use this one. */
 void control_set_supervisor(struct control *ctl, struct supervisor *sv);
 /* A process changed state: wakes the clients waiting for it. */

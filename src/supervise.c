@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "log.h"
 #include "ready.h"
 #include "spawn.h"
@@ -129,6 +130,9 @@ static int build_environment(struct proc *p, const struct spawn_user *user, stru
     if (spawn_build_environment(&p->sv->cfg->global.environment, p->cfg, user, env, err) < 0) {
         return -1;
     }
+    if (p->cfg->listener) {
+        listener_environment(&p->sv->cfg->global, env);
+    }
     if (p->cfg->ready.kind == PROBE_NOTIFY) {
         if (notify_open(p->sv, err) < 0) {
             strv_free(env);
@@ -167,6 +171,7 @@ static int proc_spawn(struct proc *p, char **err)
     bool have_user = false;
     struct strv env = {0};
     int out[2] = {-1, -1}, errp[2] = {-1, -1}, in = -1, ready_end = -1;
+    int listener_in[2] = {-1, -1};
     int rc = -1;
 
     p->spawn_status = 125;
@@ -204,7 +209,18 @@ static int proc_spawn(struct proc *p, char **err)
     req.umask = c->umask >= 0 ? c->umask : -1;
     req.user = have_user && user.uid != geteuid() ? &user : NULL;
     req.new_process_group = true;
-    if (p->in) {
+    if (c->listener) {
+        /* a fresh stdin per run: a dead listener's unread event must not reach the next one */
+        if (make_output_pipe(listener_in) < 0) {
+            *err = xasprintf("cannot create the stdin pipe: %s", strerror(errno));
+            goto done;
+        }
+        int r = listener_in[0], w = listener_in[1];
+        fcntl(r, F_SETFL, fcntl(r, F_GETFL) & ~O_NONBLOCK);
+        fcntl(w, F_SETFL, fcntl(w, F_GETFL) | O_NONBLOCK);
+        in = r;
+        listener_in[0] = -1;
+    } else if (p->in) {
         int rfd = feed_reader_fd(p->in);
         if (rfd < 0) {
             *err = xasprintf("cannot create the stdin pipe: %s", strerror(errno));
@@ -259,7 +275,12 @@ static int proc_spawn(struct proc *p, char **err)
     pid_entry_add(p->sv, &p->main_entry, pid);
     close_fd(&out[1]);
     close_fd(&errp[1]);
-    p->out_pipe = output_pipe_new(p->sv->loop, out[0], p->out);
+    if (c->listener && p->sv->on_listener) {
+        p->sv->on_listener(p, listener_in[1], out[0], p->sv->on_state_arg);
+        listener_in[1] = -1;
+    } else {
+        p->out_pipe = output_pipe_new(p->sv->loop, out[0], p->out);
+    }
     out[0] = -1;
     if (!c->redirect_stderr) {
         p->err_pipe = output_pipe_new(p->sv->loop, errp[0], p->err);
@@ -272,6 +293,7 @@ done:
     close_fd(&errp[0]);
     close_fd(&errp[1]);
     close_fd(&in);
+    close_fd(&listener_in[1]);
     close_fd(&ready_end);
     strv_free(&env);
     if (have_user) {
@@ -798,6 +820,7 @@ static void proc_exited(struct proc *p, int status)
         output_pipe_drain_and_free(p->err_pipe);
         p->err_pipe = NULL;
     }
+    p->last_pid = pid;
     p->pid = 0;
     p->last_exit = exit_decode(status);
     p->has_exited = true;
@@ -1055,6 +1078,23 @@ static bool has_program_target(const struct strv *targets)
     return false;
 }
 
+/* stdout/stderr_events_enabled: every chunk also becomes a PROCESS_LOG_* event */
+static void log_event_stdout_cb(void *arg, const char *buf, size_t n)
+{
+    struct proc *p = arg;
+    if (p->sv->on_log) {
+        p->sv->on_log(p, false, buf, n, p->sv->on_state_arg);
+    }
+}
+
+static void log_event_stderr_cb(void *arg, const char *buf, size_t n)
+{
+    struct proc *p = arg;
+    if (p->sv->on_log) {
+        p->sv->on_log(p, true, buf, n, p->sv->on_state_arg);
+    }
+}
+
 static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, const char *stream,
                                      const char *setting, int64_t maxbytes, long backups,
                                      bool timestamps)
@@ -1078,6 +1118,10 @@ static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, cons
     };
     struct output_sink *s = output_sink_new(&o);
     free(path);
+    bool is_stderr = strcmp(stream, "stderr") == 0;
+    if (is_stderr ? p->cfg->stderr_events_enabled : p->cfg->stdout_events_enabled) {
+        output_sink_add_listener(s, is_stderr ? log_event_stderr_cb : log_event_stdout_cb, p);
+    }
     return s;
 }
 

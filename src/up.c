@@ -16,6 +16,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "events.h"
 #include "http.h"
 #include "log.h"
 #include "rpc.h"
@@ -28,6 +29,7 @@ struct up {
     struct control *ctl;
     struct rpc *rpc;   /* supervisord's XML-RPC methods */
     struct http *http; /* ...served over HTTP on the control socket and [inet_http_server] */
+    struct events *events; /* [eventlistener:x] pools and `tend events` */
     char *config_path; /* absolute, for reload */
     ev_signal sig_term, sig_int, sig_hup, sig_usr2;
     bool done; /* every program stopped: the loop is ending */
@@ -44,6 +46,9 @@ static void up_shutdown_done(struct supervisor *sv, void *arg)
 
 static void up_begin_shutdown(struct up *up)
 {
+    if (!up->sv->shutting_down && up->events) {
+        events_supervisor_state(up->events, false);
+    }
     supervisor_shutdown(up->sv, up_shutdown_done, up);
 }
 
@@ -74,6 +79,9 @@ static int up_reload(void *arg, bool dry_run, struct strbuf *out, struct strbuf 
         return 1;
     }
     supervisor_reload(up->sv, cfg, dry_run, out);
+    if (!dry_run && up->events) {
+        events_sync(up->events);
+    }
     if (!dry_run) {
         /* the plan in the log too, one line at a time */
         char *copy = xstrdup(out->buf ? out->buf : "");
@@ -101,6 +109,23 @@ static void up_state_cb(struct proc *p, enum proc_state old, void *arg)
     if (up->rpc) {
         rpc_proc_changed(up->rpc, p, old);
     }
+    if (up->events) {
+        events_proc_changed(up->events, p, old);
+    }
+}
+
+static void up_listener_cb(struct proc *p, int in_fd, int out_fd, void *arg)
+{
+    struct up *up = arg;
+    events_listener_spawned(up->events, p, in_fd, out_fd);
+}
+
+static void up_log_cb(struct proc *p, bool is_stderr, const char *buf, size_t n, void *arg)
+{
+    struct up *up = arg;
+    if (up->events) {
+        events_proc_log(up->events, p, is_stderr, buf, n);
+    }
 }
 
 static void up_critical_cb(struct supervisor *sv, void *arg)
@@ -121,6 +146,9 @@ static void up_remove_cb(struct proc *p, void *arg)
     }
     if (up->http) {
         http_proc_removed(up->http, p);
+    }
+    if (up->events) {
+        events_proc_removed(up->events, p);
     }
 }
 
@@ -327,6 +355,9 @@ int up_main(const char *config, int argc, char **argv)
     up.sv->on_state_arg = &up;
     up.sv->on_remove = up_remove_cb;
     up.sv->on_critical = up_critical_cb;
+    up.sv->on_listener = up_listener_cb;
+    up.sv->on_log = up_log_cb;
+    up.events = events_new(up.loop, up.sv, up.sv->cfg->global.identifier);
     /* sd_notify datagrams arrive next to the control socket */
     char *notify_path = xasprintf("%s.notify", socket_path);
     supervisor_set_notify_path(up.sv, notify_path);
@@ -340,6 +371,7 @@ int up_main(const char *config, int argc, char **argv)
         msg = xasprintf("tend: %s", err);
         free(err);
         rc = up_fail(ready_fd, strncmp(msg, "tend: already running", 21) == 0 ? 1 : 125, msg);
+        events_free(up.events);
         supervisor_free(up.sv);
         ev_loop_destroy(up.loop);
         goto out_early;
@@ -351,6 +383,7 @@ int up_main(const char *config, int argc, char **argv)
         http_free(up.http);
         rpc_free(up.rpc);
         control_free(up.ctl);
+        events_free(up.events);
         supervisor_free(up.sv);
         ev_loop_destroy(up.loop);
         goto out_early;
@@ -368,6 +401,9 @@ int up_main(const char *config, int argc, char **argv)
     /* the launcher returns now: `tend up -d && tend status` finds the socket listening */
     daemon_ready(ready_fd);
     ready_fd = -1;
+    control_set_events(up.ctl, up.events);
+    /* as supervisord: RUNNING before the first program starts */
+    events_supervisor_state(up.events, true);
     supervisor_start_autostart(up.sv);
     /* a critical program may have failed already, and ended everything */
     if (!up.done) {
@@ -382,6 +418,8 @@ int up_main(const char *config, int argc, char **argv)
     rpc_free(up.rpc);
     up.rpc = NULL;
     control_free(up.ctl);
+    events_free(up.events);
+    up.events = NULL;
     rc = up.sv->exit_status;
     supervisor_free(up.sv);
     ev_loop_destroy(up.loop);
