@@ -25,6 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "webpage.h"
+#include "xmlrpc.h"
 #include "output.h"
 
 #define HTTP_MAX_BODY (1024 * 1024)          /* bigger requests get 413 */
@@ -42,6 +43,7 @@ struct request {
     char *answer; /* a waiting XML-RPC answer, once it has come */
     size_t answer_len;
     struct rpc_pending *pending;
+    struct request *prev, *next;
 };
 
 /* A /logtail or /mainlogtail response: what was written since, until the client leaves. */
@@ -69,6 +71,7 @@ struct http {
     char *inet_user, *inet_password;
     char *main_log;
     struct stream *streams;
+    struct request *requests; /* every request being served, to wake the waiting at the end */
     char token[33]; /* in the page's forms: a POST from another site cannot know it */
 };
 
@@ -506,6 +509,11 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *conn, co
         rq->conn = conn;
         strbuf_init(&rq->body);
         *con_cls = rq;
+        rq->next = h->requests;
+        if (h->requests) {
+            h->requests->prev = rq;
+        }
+        h->requests = rq;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
@@ -581,6 +589,14 @@ static void http_completed_cb(void *cls, struct MHD_Connection *conn, void **con
     }
     if (rq->pending) {
         rpc_cancel(h->rpc, rq->pending);
+    }
+    if (rq->prev) {
+        rq->prev->next = rq->next;
+    } else if (h->requests == rq) {
+        h->requests = rq->next;
+    }
+    if (rq->next) {
+        rq->next->prev = rq->prev;
     }
     strbuf_free(&rq->body);
     free(rq->answer);
@@ -763,6 +779,22 @@ void http_free(struct http *h)
         for (struct stream *st = h->streams; st; st = st->next) {
             stream_end(st);
         }
+        /* a call still waiting for a process gets supervisord's answer for a server going down */
+        for (struct request *rq = h->requests; rq; rq = rq->next) {
+            if (rq->suspended) {
+                rpc_cancel(h->rpc, rq->pending);
+                rq->pending = NULL;
+                struct strbuf sb;
+                strbuf_init(&sb);
+                xmlrpc_write_fault(&sb, FAULT_SHUTDOWN_STATE, "SHUTDOWN_STATE");
+                rq->answer_len = sb.len;
+                rq->answer = strbuf_detach(&sb);
+                rq->suspended = false;
+                MHD_resume_connection(rq->conn);
+            }
+        }
+        /* one last turn sends what can be sent at once */
+        MHD_run(h->daemon);
         ev_io_stop(h->loop, &h->io);
         ev_timer_stop(h->loop, &h->timer);
         MHD_stop_daemon(h->daemon);

@@ -64,6 +64,14 @@ struct xv *xv_array(void)
     return xv_new(XV_ARRAY);
 }
 
+struct xv *xv_raw(char *xml, size_t len)
+{
+    struct xv *v = xv_new(XV_RAW);
+    v->s = xml;
+    v->len = len;
+    return v;
+}
+
 struct xv *xv_struct(void)
 {
     return xv_new(XV_STRUCT);
@@ -473,8 +481,31 @@ static void add_int(struct strbuf *out, int64_t v)
     strbuf_add(out, p, (size_t)(buf + sizeof(buf) - p));
 }
 
+void xmlrpc_write_member_string(struct strbuf *out, const char *key, const char *s)
+{
+    ADD_LITERAL(out, "<member><name>");
+    xmlrpc_escape(out, key, strlen(key));
+    ADD_LITERAL(out, "</name><value><string>");
+    xmlrpc_escape(out, s, strlen(s));
+    ADD_LITERAL(out, "</string></value></member>\n");
+}
+
+void xmlrpc_write_member_int(struct strbuf *out, const char *key, int64_t i)
+{
+    struct xv v = {.type = XV_INT, .i = i};
+    ADD_LITERAL(out, "<member><name>");
+    xmlrpc_escape(out, key, strlen(key));
+    ADD_LITERAL(out, "</name>");
+    xmlrpc_write_value(out, &v);
+    ADD_LITERAL(out, "</member>\n");
+}
+
 void xmlrpc_write_value(struct strbuf *out, const struct xv *v)
 {
+    if (v->type == XV_RAW) {
+        strbuf_add(out, v->s, v->len);
+        return;
+    }
     ADD_LITERAL(out, "<value>");
     switch (v->type) {
     case XV_NIL:
@@ -521,6 +552,8 @@ void xmlrpc_write_value(struct strbuf *out, const struct xv *v)
             strbuf_addc(out, '\n');
         }
         ADD_LITERAL(out, "</data></array>");
+        break;
+    case XV_RAW:
         break;
     case XV_STRUCT:
         ADD_LITERAL(out, "<struct>\n");

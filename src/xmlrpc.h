@@ -9,8 +9,10 @@
 
 #include "util.h"
 
+/* XV_RAW: an answer's value already written as XML (<value>...</value>), for big answers
+ * that would otherwise be thousands of small nodes; the parser never makes one. */
 enum xv_type { XV_NIL, XV_INT, XV_BOOL, XV_DOUBLE, XV_STRING, XV_BASE64, XV_DATETIME,
-               XV_ARRAY, XV_STRUCT };
+               XV_ARRAY, XV_STRUCT, XV_RAW };
 
 struct xv {
     enum xv_type type;
@@ -30,6 +32,8 @@ struct xv *xv_double(double d);
 struct xv *xv_string(const char *s);
 struct xv *xv_string_n(const char *s, size_t n);
 struct xv *xv_array(void);
+/* Takes xml, a <value> element written with the functions below. */
+struct xv *xv_raw(char *xml, size_t len);
 struct xv *xv_struct(void);
 /* Appends v (taking it) to an array; returns arr. */
 struct xv *xv_push(struct xv *arr, struct xv *v);
@@ -55,6 +59,9 @@ void xmlrpc_write_response(struct strbuf *out, const struct xv *v);
 void xmlrpc_write_fault(struct strbuf *out, int code, const char *msg);
 /* One value (<value>...</value>), for a response or a multicall. */
 void xmlrpc_write_value(struct strbuf *out, const struct xv *v);
+/* One member of a struct being written straight into out (between <struct> and </struct>). */
+void xmlrpc_write_member_string(struct strbuf *out, const char *key, const char *s);
+void xmlrpc_write_member_int(struct strbuf *out, const char *key, int64_t i);
 /* Text as XML character data: & < > escaped, bytes XML cannot carry (control characters,
  * invalid UTF-8) replaced so that every client's parser accepts it. */
 void xmlrpc_escape(struct strbuf *out, const char *s, size_t n);
