@@ -259,3 +259,58 @@ EOF
     wait "$FOLLOW" || true
     jq -e . "$D/follow.txt" >/dev/null
 }
+
+@test "stdout_events_enabled sends PROCESS_LOG_STDOUT; SUPERVISOR_STATE_CHANGE_RUNNING first" {
+    CFG=$(write_config <<EOF
+[program:talker]
+command = /bin/sh -c "echo hello-$M; exec $SLEEP 1000"
+startsecs = 0
+stdout_events_enabled = true
+[program:quiet]
+command = /bin/sh -c "echo unseen; exec $SLEEP 1001"
+startsecs = 0
+[eventlistener:logs]
+command = $LISTENER $D/logs.txt $M
+events = PROCESS_LOG, SUPERVISOR_STATE_CHANGE
+EOF
+)
+    start_tend "$CFG"
+    wait_has "$D/logs.txt" "PROCESS_LOG_STDOUT"
+    pid=$(sed -n 's/.*talker (pid \([0-9]*\)) spawned.*/\1/p' "$D/tend.err" | head -n 1)
+    has "$D/logs.txt" "pool:logs processname:talker groupname:talker pid:$pid channel:stdout"
+    ! grep -q 'processname:quiet' "$D/logs.txt"
+    # the chunk itself is the payload after the first line
+    run "$TEND" -c "$CFG" events --json
+    line=$(printf '%s\n' "$output" | grep '"PROCESS_LOG_STDOUT"')
+    [ "$(jq -r .data <<<"$line")" = "hello-$M" ]
+    run grep -m1 -E '^(SUPERVISOR|PROCESS)' "$D/logs.txt"
+    [[ "$output" == "SUPERVISOR_STATE_CHANGE_RUNNING serial:0 poolserial:0 pool:logs "* ]]
+}
+
+@test "a full pool buffer drops its oldest event with supervisord's log line" {
+    CFG=$(write_config <<EOF
+[program:a]
+command = /bin/sh -c "exit 0; : $M-a"
+startsecs = 0
+autorestart = false
+[program:b]
+command = /bin/sh -c "exit 0; : $M-b"
+startsecs = 0
+autorestart = false
+[program:c]
+command = /bin/sh -c "exit 0; : $M-c"
+startsecs = 0
+autorestart = false
+[eventlistener:late]
+command = $LISTENER $D/late.txt $M
+events = PROCESS_STATE_EXITED
+buffer_size = 1
+startsecs = 3
+EOF
+)
+    start_tend "$CFG"
+    wait_log "pool late event buffer overflowed, discarding event"
+    # the listener, RUNNING only after startsecs, gets the one event the buffer kept
+    wait_has "$D/late.txt" "PROCESS_STATE_EXITED"
+    [ "$(count "$D/late.txt" '^PROCESS_STATE_EXITED')" -eq 1 ]
+}
