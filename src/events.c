@@ -84,6 +84,17 @@ event_mask_for_name(const char *name)
     return 0;
 }
 
+void event_mask_format(uint32_t mask, struct strbuf *out)
+{
+    bool first = true;
+    for (int t = 0; t < EVENT_NTYPES; t++) {
+        if (mask & BIT(t)) {
+            strbuf_addf(out, "%s%s", first ? "" : ", ", type_names[t]);
+            first = false;
+        }
+    }
+}
+
 /* ---- events ---- */
 
 struct event {

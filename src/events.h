@@ -40,6 +40,8 @@ const char *event_type_name(enum event_type t);
 /* The mask an events= word subscribes to: a type, or a group (EVENT, PROCESS_STATE, TICK, ...).
  * Case-insensitive like supervisord; 0 for an unknown name. */
 uint32_t event_mask_for_name(const char *name);
+/* The names of a mask's types, ", "-separated (for tend check). */
+void event_mask_format(uint32_t mask, struct strbuf *out);
 
 struct events;
 struct supervisor;

@@ -314,3 +314,32 @@ EOF
     wait_has "$D/late.txt" "PROCESS_STATE_EXITED"
     [ "$(count "$D/late.txt" '^PROCESS_STATE_EXITED')" -eq 1 ]
 }
+
+@test "tend check shows a listener's section, events and buffer_size, and re-reads its output" {
+    CFG=$(write_config <<EOF
+[eventlistener:mon]
+command = /bin/cat
+events = tick, PROCESS_STATE_FATAL
+buffer_size = 4
+EOF
+)
+    run --separate-stderr "$TEND" -c "$CFG" check
+    assert_status 0
+    assert_output_contains "[eventlistener:mon]"
+    assert_output_contains "events = PROCESS_STATE_FATAL, TICK_5, TICK_60, TICK_3600"
+    assert_output_contains "buffer_size = 4"
+    assert_output_contains "priority = -1"
+    printf '%s\n' "$output" >"$D/again.ini"
+    run "$TEND" -c "$D/again.ini" check
+    assert_status 0
+    run "$TEND" -c "$CFG" check --json
+    [ "$(jq -r '.. | objects | select(.name? == "mon") | .buffer_size' <<<"$output")" = 4 ]
+    write_config bad.ini <<EOF >/dev/null
+[eventlistener:mon]
+command = /bin/cat
+events = PROCESS_STATE, NO_SUCH_EVENT
+EOF
+    run "$TEND" -c "$D/bad.ini" check
+    assert_status 78
+    assert_output_contains "bad.ini:3: [eventlistener:mon] events: unknown event type NO_SUCH_EVENT"
+}
