@@ -151,7 +151,7 @@ EOF
     # the other pool got its copy once, and more events keep flowing to it
     [ "$(count "$D/calm.txt" "^PROCESS_STATE_EXITED serial:$serial ")" -eq 1 ]
     run "$TEND" -c "$CFG" start quick
-    wait_for 30 count_is "$D/calm.txt" '^PROCESS_STATE_EXITED' -eq 2
+    wait_for 30 count_is "$D/calm.txt" '^PROCESS_STATE_EXITED .*processname:quick ' -eq 2
 }
 
 @test "every process of a numprocs pool shares its buffer; garbage makes a listener UNKNOWN" {
