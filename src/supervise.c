@@ -1556,6 +1556,11 @@ static enum change compare_procs(const struct config *oldcfg, const struct proc_
         strbuf_addf(what, "%sgroup", what->len ? ", " : "");
         change = CHANGE_RESTART;
     }
+    /* its pipes are wired differently; events= and buffer_size only change the pool */
+    if (a->listener != b->listener) {
+        strbuf_addf(what, "%seventlistener", what->len ? ", " : "");
+        change = CHANGE_RESTART;
+    }
     /* [tend] environment is part of every program's environment */
     if (!strv_equal(&oldcfg->global.environment, &newcfg->global.environment)) {
         strbuf_addf(what, "%s[tend] environment", what->len ? ", " : "");

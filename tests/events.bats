@@ -343,3 +343,38 @@ EOF
     assert_status 78
     assert_output_contains "bad.ini:3: [eventlistener:mon] events: unknown event type NO_SUCH_EVENT"
 }
+
+@test "reload: a changed events= applies to the running pool; a new pool starts and gets events" {
+    cat >"$D/tend.ini" <<EOF
+[program:quick]
+command = /bin/sh -c "$SLEEP 1.2"
+startsecs = 1
+autorestart = false
+autostart = false
+[eventlistener:one]
+command = $LISTENER $D/one.txt $M
+events = PROCESS_STATE_EXITED
+EOF
+    CFG="$D/tend.ini"
+    start_tend "$CFG"
+    wait_has "$D/one.txt" "start pid:"
+    first=$(sed -n 's/^start pid:\([0-9]*\).*/\1/p' "$D/one.txt")
+    sed -i 's/^events = PROCESS_STATE_EXITED$/events = PROCESS_STATE_EXITED, PROCESS_STATE_STARTING/' "$CFG"
+    cat >>"$CFG" <<EOF
+[eventlistener:two]
+command = $LISTENER $D/two.txt $M
+events = PROCESS_STATE_EXITED
+EOF
+    run "$TEND" -c "$CFG" reload
+    assert_status 0
+    wait_has "$D/two.txt" "start pid:"
+    wait_log "two (pid"
+    wait_for 30 eval '"$TEND" -c "$CFG" status two | grep -q RUNNING'
+    run "$TEND" -c "$CFG" start quick
+    wait_has "$D/one.txt" "PROCESS_STATE_STARTING serial:"
+    wait_has "$D/one.txt" "PROCESS_STATE_EXITED serial:"
+    wait_has "$D/two.txt" "PROCESS_STATE_EXITED serial:"
+    # the first listener kept running through the reload
+    [ "$(count "$D/one.txt" '^start ')" -eq 1 ]
+    kill -0 "$first"
+}
