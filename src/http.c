@@ -6,6 +6,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -75,13 +76,77 @@ struct http {
     char token[33]; /* in the page's forms: a POST from another site cannot know it */
 };
 
+/* ---- libmicrohttpd, loaded when the server starts ----
+ * Linking it would load GnuTLS and its dependencies into every tend command, `tend status` and
+ * `tend run` included (their start-up tripled); only `tend up` needs it. The table is filled
+ * once and never changes after. */
+static struct {
+    __typeof__(&MHD_add_connection) add_connection;
+    __typeof__(&MHD_add_response_header) add_response_header;
+    __typeof__(&MHD_basic_auth_get_username_password) basic_auth_get_username_password;
+    __typeof__(&MHD_create_response_from_buffer) create_response_from_buffer;
+    __typeof__(&MHD_create_response_from_callback) create_response_from_callback;
+    __typeof__(&MHD_destroy_response) destroy_response;
+    __typeof__(&MHD_free) free;
+    __typeof__(&MHD_get_connection_info) get_connection_info;
+    __typeof__(&MHD_get_daemon_info) get_daemon_info;
+    __typeof__(&MHD_get_timeout) get_timeout;
+    __typeof__(&MHD_lookup_connection_value) lookup_connection_value;
+    __typeof__(&MHD_queue_basic_auth_fail_response) queue_basic_auth_fail_response;
+    __typeof__(&MHD_queue_response) queue_response;
+    __typeof__(&MHD_resume_connection) resume_connection;
+    __typeof__(&MHD_run) run;
+    __typeof__(&MHD_start_daemon) start_daemon;
+    __typeof__(&MHD_stop_daemon) stop_daemon;
+    __typeof__(&MHD_suspend_connection) suspend_connection;
+} mhd;
+
+static int mhd_load(char **err)
+{
+    static bool loaded;
+    if (loaded) {
+        return 0;
+    }
+    void *lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        *err = xasprintf("cannot load libmicrohttpd (%s): %s", MHD_SONAME, dlerror());
+        return -1;
+    }
+#define LOAD(field, name)                                                                          \
+    if (!(*(void **)&mhd.field = dlsym(lib, #name))) {                                             \
+        *err = xasprintf("libmicrohttpd (%s) has no %s", MHD_SONAME, #name);                     \
+        return -1;                                                                                 \
+    }
+    LOAD(add_connection, MHD_add_connection);
+    LOAD(add_response_header, MHD_add_response_header);
+    LOAD(basic_auth_get_username_password, MHD_basic_auth_get_username_password);
+    LOAD(create_response_from_buffer, MHD_create_response_from_buffer);
+    LOAD(create_response_from_callback, MHD_create_response_from_callback);
+    LOAD(destroy_response, MHD_destroy_response);
+    LOAD(free, MHD_free);
+    LOAD(get_connection_info, MHD_get_connection_info);
+    LOAD(get_daemon_info, MHD_get_daemon_info);
+    LOAD(get_timeout, MHD_get_timeout);
+    LOAD(lookup_connection_value, MHD_lookup_connection_value);
+    LOAD(queue_basic_auth_fail_response, MHD_queue_basic_auth_fail_response);
+    LOAD(queue_response, MHD_queue_response);
+    LOAD(resume_connection, MHD_resume_connection);
+    LOAD(run, MHD_run);
+    LOAD(start_daemon, MHD_start_daemon);
+    LOAD(stop_daemon, MHD_stop_daemon);
+    LOAD(suspend_connection, MHD_suspend_connection);
+#undef LOAD
+    loaded = true;
+    return 0;
+}
+
 /* ---- the loop ---- */
 
 static void http_arm_timer(struct http *h)
 {
     MHD_UNSIGNED_LONG_LONG ms;
     ev_timer_stop(h->loop, &h->timer);
-    if (MHD_get_timeout(h->daemon, &ms) == MHD_YES) {
+    if (mhd.get_timeout(h->daemon, &ms) == MHD_YES) {
         ev_timer_set(&h->timer, (double)ms / 1000.0, 0.);
         ev_timer_start(h->loop, &h->timer);
     }
@@ -89,7 +154,7 @@ static void http_arm_timer(struct http *h)
 
 static void http_run(struct http *h)
 {
-    MHD_run(h->daemon);
+    mhd.run(h->daemon);
     http_arm_timer(h);
 }
 
@@ -152,7 +217,7 @@ static bool password_matches(const char *given, const char *want)
 static bool connection_is_unix(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     return ci && ci->client_addr && ci->client_addr->sa_family == AF_UNIX;
 }
 
@@ -165,11 +230,11 @@ static bool auth_ok(struct http *h, struct MHD_Connection *conn)
         return true;
     }
     char *given_pass = NULL;
-    char *given_user = MHD_basic_auth_get_username_password(conn, &given_pass);
+    char *given_user = mhd.basic_auth_get_username_password(conn, &given_pass);
     bool ok = given_user && given_pass && secret_equal(given_user, user) &&
               password_matches(given_pass, pass ? pass : "");
-    MHD_free(given_user);
-    MHD_free(given_pass);
+    mhd.free(given_user);
+    mhd.free(given_pass);
     return ok;
 }
 
@@ -178,7 +243,7 @@ static bool auth_ok(struct http *h, struct MHD_Connection *conn)
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned code, const char *type,
                               const char *body, size_t len, bool copy)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
+    struct MHD_Response *r = mhd.create_response_from_buffer(
         len, (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_MUST_FREE);
     if (!r) {
         if (!copy) {
@@ -186,9 +251,9 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned code, const 
         }
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    enum MHD_Result ret = MHD_queue_response(conn, code, r);
-    MHD_destroy_response(r);
+    mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result ret = mhd.queue_response(conn, code, r);
+    mhd.destroy_response(r);
     return ret;
 }
 
@@ -200,14 +265,14 @@ static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned code, c
 static enum MHD_Result answer_unauthorized(struct MHD_Connection *conn)
 {
     static const char body[] = "401 Unauthorized\n";
-    struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+    struct MHD_Response *r = mhd.create_response_from_buffer(sizeof(body) - 1, (void *)body,
                                                              MHD_RESPMEM_PERSISTENT);
     if (!r) {
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
-    enum MHD_Result ret = MHD_queue_basic_auth_fail_response(conn, "default", r);
-    MHD_destroy_response(r);
+    mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+    enum MHD_Result ret = mhd.queue_basic_auth_fail_response(conn, "default", r);
+    mhd.destroy_response(r);
     return ret;
 }
 
@@ -221,7 +286,7 @@ static void rpc_done_cb(void *arg, char *body, size_t len)
     rq->answer_len = len;
     if (rq->suspended) {
         rq->suspended = false;
-        MHD_resume_connection(rq->conn);
+        mhd.resume_connection(rq->conn);
         http_kick(rq->h);
     }
 }
@@ -234,7 +299,7 @@ static enum MHD_Result serve_rpc(struct request *rq)
     if (!body) {
         /* the answer comes once the processes got where they were asked to go */
         rq->suspended = true;
-        MHD_suspend_connection(rq->conn);
+        mhd.suspend_connection(rq->conn);
         return MHD_YES;
     }
     return answer(rq->conn, MHD_HTTP_OK, "text/xml", body, len, false);
@@ -260,7 +325,7 @@ static void stream_listener(void *arg, const char *buf, size_t n)
     strbuf_add(&st->buf, buf, n);
     if (st->suspended) {
         st->suspended = false;
-        MHD_resume_connection(st->conn);
+        mhd.resume_connection(st->conn);
         http_kick(st->h);
     }
 }
@@ -290,7 +355,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
         return MHD_CONTENT_READER_END_OF_STREAM;
     }
     st->suspended = true;
-    MHD_suspend_connection(st->conn);
+    mhd.suspend_connection(st->conn);
     return 0;
 }
 
@@ -321,7 +386,7 @@ static void stream_end(struct stream *st)
     st->ended = true;
     if (st->suspended) {
         st->suspended = false;
-        MHD_resume_connection(st->conn);
+        mhd.resume_connection(st->conn);
         http_kick(st->h);
     }
 }
@@ -367,7 +432,7 @@ static enum MHD_Result serve_stream(struct http *h, struct MHD_Connection *conn,
         tail_file(&st->buf, h->main_log, HTTP_TAIL_BYTES);
     }
     struct MHD_Response *r =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader, st,
+        mhd.create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader, st,
                                           stream_free_cb);
     if (!r) {
         strbuf_free(&st->buf);
@@ -382,10 +447,10 @@ static enum MHD_Result serve_stream(struct http *h, struct MHD_Connection *conn,
     if (sink) {
         output_sink_add_listener(sink, stream_listener, st);
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain;charset=utf-8");
-    MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
+    mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain;charset=utf-8");
+    mhd.add_response_header(r, "X-Accel-Buffering", "no");
+    enum MHD_Result ret = mhd.queue_response(conn, MHD_HTTP_OK, r);
+    mhd.destroy_response(r);
     return ret;
 }
 
@@ -432,23 +497,23 @@ void http_proc_removed(struct http *h, struct proc *p)
 
 static enum MHD_Result serve_page(struct http *h, struct MHD_Connection *conn)
 {
-    const char *msg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "msg");
+    const char *msg = mhd.lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "msg");
     struct strbuf sb;
     strbuf_init(&sb);
     webpage_write(&sb, h->sv, h->token, msg, ev_time());
     size_t len = sb.len;
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, strbuf_detach(&sb),
+    struct MHD_Response *r = mhd.create_response_from_buffer(len, strbuf_detach(&sb),
                                                              MHD_RESPMEM_MUST_FREE);
     if (!r) {
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(r, "Content-Security-Policy",
+    mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    mhd.add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    mhd.add_response_header(r, "Content-Security-Policy",
                             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
-    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
+    mhd.add_response_header(r, "X-Frame-Options", "DENY");
+    enum MHD_Result ret = mhd.queue_response(conn, MHD_HTTP_OK, r);
+    mhd.destroy_response(r);
     return ret;
 }
 
@@ -476,11 +541,11 @@ static enum MHD_Result serve_action(struct http *h, struct request *rq)
             }
         }
         struct MHD_Response *r =
-            MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+            mhd.create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
         if (r) {
-            MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc.buf);
-            ret = MHD_queue_response(rq->conn, MHD_HTTP_SEE_OTHER, r);
-            MHD_destroy_response(r);
+            mhd.add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc.buf);
+            ret = mhd.queue_response(rq->conn, MHD_HTTP_SEE_OTHER, r);
+            mhd.destroy_response(r);
         } else {
             ret = MHD_NO;
         }
@@ -514,7 +579,7 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *conn, co
             h->requests->prev = rq;
         }
         h->requests = rq;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+        const char *cl = mhd.lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
             return answer_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "413 Request Entity Too Large\n");
@@ -702,6 +767,9 @@ struct http *http_new(struct ev_loop *loop, struct supervisor *sv, struct rpc *r
                       const struct global_config *g, const char *main_log, char **err)
 {
     *err = NULL;
+    if (mhd_load(err) < 0) {
+        return NULL;
+    }
     int fd = -1;
     if (g->http_port && (fd = listen_tcp(g->http_port, g->http_username != NULL, err)) < 0) {
         return NULL;
@@ -736,14 +804,14 @@ struct http *http_new(struct ev_loop *loop, struct supervisor *sv, struct rpc *r
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)http_logger, h},
         {fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, fd, NULL},
         {MHD_OPTION_END, 0, NULL}};
-    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access_cb, h, MHD_OPTION_ARRAY,
+    h->daemon = mhd.start_daemon(flags, 0, NULL, NULL, http_access_cb, h, MHD_OPTION_ARRAY,
                                  opts, MHD_OPTION_END);
     if (!h->daemon) {
         *err = xstrdup("cannot start the HTTP server (libmicrohttpd)");
         http_free(h);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    const union MHD_DaemonInfo *info = mhd.get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
     ev_io_init(&h->io, http_io_cb, info->epoll_fd, EV_READ);
     h->io.data = h;
     ev_io_start(loop, &h->io);
@@ -759,7 +827,7 @@ struct http *http_new(struct ev_loop *loop, struct supervisor *sv, struct rpc *r
 void http_add_unix_connection(struct http *h, int fd)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (MHD_add_connection(h->daemon, fd, (const struct sockaddr *)&addr, sizeof(addr)) !=
+    if (mhd.add_connection(h->daemon, fd, (const struct sockaddr *)&addr, sizeof(addr)) !=
         MHD_YES) {
         log_warn("http: cannot take a connection: %s", strerror(errno));
         /* MHD closes the socket on failure */
@@ -790,14 +858,14 @@ void http_free(struct http *h)
                 rq->answer_len = sb.len;
                 rq->answer = strbuf_detach(&sb);
                 rq->suspended = false;
-                MHD_resume_connection(rq->conn);
+                mhd.resume_connection(rq->conn);
             }
         }
         /* one last turn sends what can be sent at once */
-        MHD_run(h->daemon);
+        mhd.run(h->daemon);
         ev_io_stop(h->loop, &h->io);
         ev_timer_stop(h->loop, &h->timer);
-        MHD_stop_daemon(h->daemon);
+        mhd.stop_daemon(h->daemon);
     }
     if (h->listen_fd >= 0) {
         close(h->listen_fd);
