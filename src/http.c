@@ -763,13 +763,48 @@ static int listen_tcp(const char *spec, bool have_user, char **err)
 
 /* ---- lifetime ---- */
 
+/* Loads libmicrohttpd and starts its daemon: at once for a TCP listener, else at the first
+ * HTTP connection on the control socket, so a tend nobody talks HTTP to never maps GnuTLS
+ * (it would triple tend's memory). */
+static int http_start_daemon(struct http *h, char **err)
+{
+    if (mhd_load(err) < 0) {
+        return -1;
+    }
+    int fd = h->listen_fd;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (fd < 0) {
+        flags |= MHD_USE_NO_LISTEN_SOCKET;
+    }
+    /* the same options with or without a listener (MHD refuses LISTEN_SOCKET without one) */
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed_cb, h},
+        {MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_SECONDS, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL},
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)http_logger, h},
+        {fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, fd, NULL},
+        {MHD_OPTION_END, 0, NULL}};
+    h->daemon = mhd.start_daemon(flags, 0, NULL, NULL, http_access_cb, h, MHD_OPTION_ARRAY,
+                                 opts, MHD_OPTION_END);
+    if (!h->daemon) {
+        *err = xstrdup("cannot start the HTTP server (libmicrohttpd)");
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = mhd.get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    ev_io_init(&h->io, http_io_cb, info->epoll_fd, EV_READ);
+    h->io.data = h;
+    ev_io_start(h->loop, &h->io);
+    ev_timer_init(&h->timer, http_timer_cb, 0., 0.);
+    h->timer.data = h;
+    log_set_tap(stream_main_log_tap, h);
+    return 0;
+}
+
 struct http *http_new(struct ev_loop *loop, struct supervisor *sv, struct rpc *rpc,
                       const struct global_config *g, const char *main_log, char **err)
 {
     *err = NULL;
-    if (mhd_load(err) < 0) {
-        return NULL;
-    }
     int fd = -1;
     if (g->http_port && (fd = listen_tcp(g->http_port, g->http_username != NULL, err)) < 0) {
         return NULL;
@@ -791,34 +826,11 @@ struct http *http_new(struct ev_loop *loop, struct supervisor *sv, struct rpc *r
     for (size_t i = 0; i < sizeof(rnd); i++) {
         snprintf(h->token + 2 * i, 3, "%02x", rnd[i]);
     }
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (fd < 0) {
-        flags |= MHD_USE_NO_LISTEN_SOCKET;
-    }
-    /* the same options with or without a listener (MHD refuses LISTEN_SOCKET without one) */
-    struct MHD_OptionItem opts[] = {
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed_cb, h},
-        {MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_SECONDS, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, NULL},
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL},
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)http_logger, h},
-        {fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, fd, NULL},
-        {MHD_OPTION_END, 0, NULL}};
-    h->daemon = mhd.start_daemon(flags, 0, NULL, NULL, http_access_cb, h, MHD_OPTION_ARRAY,
-                                 opts, MHD_OPTION_END);
-    if (!h->daemon) {
-        *err = xstrdup("cannot start the HTTP server (libmicrohttpd)");
-        http_free(h);
-        return NULL;
-    }
-    const union MHD_DaemonInfo *info = mhd.get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-    ev_io_init(&h->io, http_io_cb, info->epoll_fd, EV_READ);
-    h->io.data = h;
-    ev_io_start(loop, &h->io);
-    ev_timer_init(&h->timer, http_timer_cb, 0., 0.);
-    h->timer.data = h;
-    log_set_tap(stream_main_log_tap, h);
     if (fd >= 0) {
+        if (http_start_daemon(h, err) < 0) {
+            http_free(h);
+            return NULL;
+        }
         log_info("HTTP/XML-RPC server listening on %s", g->http_port);
     }
     return h;
@@ -826,6 +838,13 @@ struct http *http_new(struct ev_loop *loop, struct supervisor *sv, struct rpc *r
 
 void http_add_unix_connection(struct http *h, int fd)
 {
+    char *err = NULL;
+    if (!h->daemon && http_start_daemon(h, &err) < 0) {
+        log_error("http: %s", err);
+        free(err);
+        close(fd);
+        return;
+    }
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (mhd.add_connection(h->daemon, fd, (const struct sockaddr *)&addr, sizeof(addr)) !=
         MHD_YES) {
@@ -841,8 +860,8 @@ void http_free(struct http *h)
     if (!h) {
         return;
     }
-    log_set_tap(NULL, NULL);
     if (h->daemon) {
+        log_set_tap(NULL, NULL);
         /* suspended connections must be resumed before the daemon can close them */
         for (struct stream *st = h->streams; st; st = st->next) {
             stream_end(st);
