@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "json.h"
 #include "spawn.h"
 
@@ -113,7 +114,15 @@ void check_print_ini(const struct config *cfg, FILE *out, bool show_env)
         const struct proc_config *pc = cfg->procs[i];
         fprintf(out, "\n; process %s (program %s, group %s, process_num %d) from %s:%d\n",
                 pc->name, pc->program, pc->group, pc->process_num, pc->file, pc->line);
-        fprintf(out, "[%s:%s]\n", pc->fcgi ? "fcgi-program" : "program", pc->name);
+        fprintf(out, "[%s:%s]\n",
+                pc->listener ? "eventlistener" : pc->fcgi ? "fcgi-program" : "program", pc->name);
+        if (pc->listener) {
+            struct strbuf ev;
+            strbuf_init(&ev);
+            event_mask_format(pc->listener_events, &ev);
+            fprintf(out, "events = %s\nbuffer_size = %ld\n", ev.buf ? ev.buf : "", pc->buffer_size);
+            strbuf_free(&ev);
+        }
         for (size_t o = 0; o < program_options_count; o++) {
             const struct option_def *opt = &program_options[o];
             if ((opt->flags & OF_IGNORED) || ((opt->flags & OF_FCGI) && !pc->fcgi)) {
@@ -290,7 +299,17 @@ void check_print_json(const struct config *cfg, FILE *out, bool show_env)
         json_key(&j, "process_num");
         json_int(&j, pc->process_num);
         json_key(&j, "kind");
-        json_string(&j, pc->fcgi ? "fcgi-program" : "program");
+        json_string(&j, pc->listener ? "eventlistener" : pc->fcgi ? "fcgi-program" : "program");
+        if (pc->listener) {
+            struct strbuf ev;
+            strbuf_init(&ev);
+            event_mask_format(pc->listener_events, &ev);
+            json_key(&j, "events");
+            json_string(&j, ev.buf ? ev.buf : "");
+            json_key(&j, "buffer_size");
+            json_int(&j, pc->buffer_size);
+            strbuf_free(&ev);
+        }
         json_key(&j, "file");
         json_string(&j, pc->file);
         json_key(&j, "line");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config_int.h"
+#include "events.h"
 #include "expand.h"
 #include "listen.h"
 
@@ -210,11 +211,66 @@ static void check_unknown_options(struct loader *ld, const struct raw_section *s
     }
 }
 
+/* [unix_http_server] and [inet_http_server] options: supervisord's name, tend's [tend] name. */
+static const char *const unix_http_keys[][2] = {{"file", "socket"},
+                                                {"chmod", "socket_mode"},
+                                                {"chown", "socket_owner"},
+                                                {"username", "socket_username"},
+                                                {"password", "socket_password"}};
+static const char *const inet_http_keys[][2] = {
+    {"port", "http_port"}, {"username", "http_username"}, {"password", "http_password"}};
+
+/* The key of a [tend] option in an HTTP section (NULL if it has none there). */
+static const char *http_section_key(const char *section, const char *option)
+{
+    bool is_unix = strcmp(section, "unix_http_server") == 0;
+    const char *const(*keys)[2] = is_unix ? unix_http_keys : inet_http_keys;
+    size_t n = is_unix ? ARRAY_SIZE(unix_http_keys) : ARRAY_SIZE(inet_http_keys);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(keys[i][1], option) == 0) {
+            return keys[i][0];
+        }
+    }
+    return NULL;
+}
+
+/* Unknown options of an HTTP section: [unix_http_server] warns like any section (an error
+ * with --strict); [inet_http_server] opens a port, so a typo there is an error. */
+static void check_http_section(struct loader *ld, const struct raw_section *sec)
+{
+    bool is_unix = strcmp(sec->name, "unix_http_server") == 0;
+    const char *const(*keys)[2] = is_unix ? unix_http_keys : inet_http_keys;
+    size_t nkeys = is_unix ? ARRAY_SIZE(unix_http_keys) : ARRAY_SIZE(inet_http_keys);
+    const char *names[ARRAY_SIZE(unix_http_keys)];
+    for (size_t k = 0; k < nkeys; k++) {
+        names[k] = keys[k][0];
+    }
+    for (size_t o = 0; o < sec->nopts; o++) {
+        const char *n = sec->opts[o].name;
+        bool known = false;
+        for (size_t k = 0; k < nkeys; k++) {
+            known |= strcmp(names[k], n) == 0;
+        }
+        if (known) {
+            continue;
+        }
+        char *hint = suggestion_among(names, nkeys, n);
+        if (is_unix) {
+            report_unknown_option(ld, sec->file, sec->opts[o].line, sec->name, n, hint);
+        } else {
+            loader_error(ld, sec->file, sec->opts[o].line,
+                         "[%s] %s: unknown option (tend reads port, username and password)%s",
+                         sec->name, n, hint);
+        }
+        free(hint);
+    }
+}
+
 static void build_global(struct loader *ld, struct config *cfg, char hostname[])
 {
     struct global_config *g = &cfg->global;
     struct expand_ctx ectx = {.here = g->here, .host_node_name = hostname};
-    /* merged view of [tend], [supervisord] and [unix_http_server]: the first setting wins */
+    /* merged view of [tend], [supervisord] and the HTTP sections: the first setting wins */
     for (size_t i = 0; i < global_options_count; i++) {
         const struct option_def *opt = &global_options[i];
         const struct raw_section *from = NULL;
@@ -222,10 +278,9 @@ static void build_global(struct loader *ld, struct config *cfg, char hostname[])
         for (size_t s = 0; s < ld->nsections && !raw; s++) {
             const struct raw_section *sec = &ld->sections[s];
             const char *key = opt->name;
-            if (strcmp(sec->name, "unix_http_server") == 0) {
-                key = strcmp(opt->name, "socket") == 0        ? "file"
-                      : strcmp(opt->name, "socket_mode") == 0 ? "chmod"
-                                                              : NULL;
+            if (strcmp(sec->name, "unix_http_server") == 0 ||
+                strcmp(sec->name, "inet_http_server") == 0) {
+                key = http_section_key(sec->name, opt->name);
             } else if (strcmp(sec->name, "tend") != 0 && strcmp(sec->name, "supervisord") != 0) {
                 continue;
             }
@@ -243,24 +298,9 @@ static void build_global(struct loader *ld, struct config *cfg, char hostname[])
         const struct raw_section *sec = &ld->sections[s];
         if (strcmp(sec->name, "tend") == 0 || strcmp(sec->name, "supervisord") == 0) {
             check_unknown_options(ld, sec, global_options, global_options_count, NULL, 0);
-        } else if (strcmp(sec->name, "unix_http_server") == 0) {
-            for (size_t o = 0; o < sec->nopts; o++) {
-                const char *n = sec->opts[o].name;
-                if (strcmp(n, "file") == 0 || strcmp(n, "chmod") == 0) {
-                    continue;
-                }
-                if (strcmp(n, "chown") == 0 || strcmp(n, "username") == 0 ||
-                    strcmp(n, "password") == 0) {
-                    loader_warning(ld, sec->file, sec->opts[o].line,
-                                   "[unix_http_server] %s: not implemented by tend; ignored", n);
-                } else {
-                    static const char *const keys[] = {"file", "chmod", "chown", "username",
-                                                       "password"};
-                    char *hint = suggestion_among(keys, ARRAY_SIZE(keys), n);
-                    report_unknown_option(ld, sec->file, sec->opts[o].line, sec->name, n, hint);
-                    free(hint);
-                }
-            }
+        } else if (strcmp(sec->name, "unix_http_server") == 0 ||
+                   strcmp(sec->name, "inet_http_server") == 0) {
+            check_http_section(ld, sec);
         }
     }
 }
@@ -381,11 +421,97 @@ static void validate_fcgi(struct loader *ld, const struct raw_section *sec,
     }
 }
 
+/* What an [eventlistener:x] section has besides the [program:x] options. */
+static const char *const listener_keys[] = {"events", "buffer_size", "result_handler"};
+
+/* events= (required, a list of event types or groups), buffer_size, result_handler. */
+static void listener_options(struct loader *ld, const struct raw_section *sec, uint32_t *mask,
+                             long *buffer_size)
+{
+    const struct raw_option *o = section_get(sec, "events");
+    if (!o || !*o->value) {
+        loader_error(ld, sec->file, sec->line, "[%s]: events is required", sec->name);
+    } else {
+        char *list = xstrdup(o->value);
+        char *save = NULL;
+        for (char *w = strtok_r(list, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
+            uint32_t m = event_mask_for_name(w);
+            if (!m) {
+                loader_error(ld, sec->file, o->line, "[%s] events: unknown event type %s",
+                             sec->name, w);
+            }
+            *mask |= m;
+        }
+        free(list);
+    }
+    o = section_get(sec, "buffer_size");
+    if (o) {
+        char *end;
+        long v = strtol(o->value, &end, 10);
+        if (end == o->value || *end || v < 1 || v > 1000000) {
+            loader_error(ld, sec->file, o->line,
+                         "[%s] buffer_size: '%s' is not a number from 1 to 1000000", sec->name,
+                         o->value);
+        } else {
+            *buffer_size = v;
+        }
+    }
+    o = section_get(sec, "result_handler");
+    if (o && strcmp(o->value, "supervisor.dispatchers:default_handler") != 0) {
+        loader_warning(ld, sec->file, o->line,
+                       "[%s] result_handler: a Python function; tend cannot call it and uses "
+                       "supervisord's default (OK accepts, anything else rejects)",
+                       sec->name);
+    }
+}
+
+/* The listener's stdin and stdout are the protocol: nothing else may use them. */
+static void listener_check(struct loader *ld, const struct raw_section *sec,
+                           const struct proc_config *pc)
+{
+    static const char *const taken[] = {"redirect_stderr", "stdin", "stdout"};
+    bool bad[] = {pc->redirect_stderr, pc->stdin.kind != STDIN_NULL, pc->stdout.n > 0};
+    for (size_t i = 0; i < ARRAY_SIZE(taken); i++) {
+        if (bad[i]) {
+            const struct raw_option *o = section_get(sec, taken[i]);
+            loader_error(ld, sec->file, o ? o->line : sec->line,
+                         "[%s] %s: not allowed for an event listener (its stdin and stdout "
+                         "speak the listener protocol)",
+                         sec->name, taken[i]);
+        }
+    }
+    if (pc->type != PTYPE_SIMPLE) {
+        const struct raw_option *o = section_get(sec, "type");
+        loader_error(ld, sec->file, o ? o->line : sec->line,
+                     "[%s] type: an event listener is a simple program", sec->name);
+    }
+}
+
+/* One option of one instance; a listener's priority defaults to -1: supervisord starts
+ * listeners first and stops them last. */
+static void apply_program_option(struct loader *ld, const struct raw_section *sec,
+                                 const struct option_def *opt, struct expand_ctx *ectx,
+                                 struct proc_config *pc, bool listener)
+{
+    const struct raw_option *raw = section_get(sec, opt->name);
+    if (!raw && strcmp(opt->name, "command") == 0) {
+        return; /* reported once by build_program */
+    }
+    if (!raw && listener && strcmp(opt->name, "priority") == 0) {
+        char key[] = "priority", value[] = "-1";
+        struct raw_option first = {.name = key, .value = value, .line = sec->line};
+        apply_option(ld, sec, opt, &first, ectx, pc);
+        return;
+    }
+    apply_option(ld, sec, opt, raw, ectx, pc);
+}
+
 static void build_program(struct loader *ld, struct config *cfg, const struct raw_section *sec,
                           const char *hostname)
 {
     bool fcgi = strncmp(sec->name, "fcgi-program:", 13) == 0;
-    const char *name = sec->name + (fcgi ? 13 : 8);
+    bool listener = strncmp(sec->name, "eventlistener:", 14) == 0;
+    const char *name = sec->name + (fcgi ? 13 : listener ? 14 : 8);
     if (!valid_name(name)) {
         loader_error(ld, sec->file, sec->line,
                      "[%s]: invalid program name (no blanks, ':', '/', ',' or '*')", sec->name);
@@ -398,8 +524,14 @@ static void build_program(struct loader *ld, struct config *cfg, const struct ra
             return;
         }
     }
-    check_unknown_options(ld, sec, program_options, program_options_count, NULL, 0);
-    const char *group = group_of(ld, cfg, name);
+    check_unknown_options(ld, sec, program_options, program_options_count, listener_keys,
+                          listener ? ARRAY_SIZE(listener_keys) : 0);
+    uint32_t listen_mask = 0;
+    long buffer_size = 10;
+    if (listener) {
+        listener_options(ld, sec, &listen_mask, &buffer_size);
+    }
+    const char *group = listener ? NULL : group_of(ld, cfg, name);
     struct expand_ctx ectx = {
         .here = sec->here, .program_name = name, .group_name = group ? group : name,
         .host_node_name = hostname};
@@ -430,17 +562,18 @@ static void build_program(struct loader *ld, struct config *cfg, const struct ra
         struct proc_config *pc = xcalloc(1, sizeof(*pc));
         snprintf(ectx.process_num, sizeof(ectx.process_num), "%ld", start + i);
         for (size_t o = 0; o < program_options_count; o++) {
-            const struct option_def *opt = &program_options[o];
-            const struct raw_option *raw = section_get(sec, opt->name);
-            if (!raw && strcmp(opt->name, "command") == 0) {
-                continue; /* reported once above */
-            }
-            apply_option(ld, sec, opt, raw, &ectx, pc);
+            apply_program_option(ld, sec, &program_options[o], &ectx, pc, listener);
         }
         pc->program = xstrdup(name);
         pc->fcgi = fcgi;
         if (fcgi && i == 0) {
             validate_fcgi(ld, sec, pc);
+        }
+        pc->listener = listener;
+        pc->listener_events = listen_mask;
+        pc->buffer_size = buffer_size;
+        if (listener && i == 0) {
+            listener_check(ld, sec, pc);
         }
         pc->group = xstrdup(ectx.group_name);
         pc->process_num = (int)(start + i);
@@ -535,7 +668,8 @@ static struct config *config_read(const char *path, struct diag *d, bool global_
         build_groups(&ld, cfg);
         for (size_t s = 0; s < ld.nsections; s++) {
             if (strncmp(ld.sections[s].name, "program:", 8) == 0 ||
-                strncmp(ld.sections[s].name, "fcgi-program:", 13) == 0) {
+                strncmp(ld.sections[s].name, "fcgi-program:", 13) == 0 ||
+                strncmp(ld.sections[s].name, "eventlistener:", 14) == 0) {
                 build_program(&ld, cfg, &ld.sections[s], hostname);
             }
         }

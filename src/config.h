@@ -94,6 +94,10 @@ struct proc_config {
     char *file; /* where the [program:x] header is */
     int line;
     size_t order; /* position in the file(s), to keep the order stable for equal priorities */
+    /* [eventlistener:NAME]: a pool of listeners; NAME is the pool (and program) name */
+    bool listener;
+    uint32_t listener_events; /* events= as a mask of enum event_type bits */
+    long buffer_size;         /* events the pool keeps while no listener is READY */
 #define PROGRAM_OPTION(name, type, def, min, max, flags, doc) OPT_CTYPE_##type name;
 #include "options.def"
 };

@@ -1,7 +1,8 @@
 /* control.c - the control socket, server side: bounded non-blocking clients, SO_PEERCRED, one
- * request per connection, the verbs and their replies (status rendered by status.c).
- * Calls supervise's public functions, status, protocol, logtail, output, json and log. */
-#include "control.h"
+ * request per connection, HTTP connections handed to the http hook, the verbs and their
+ * replies (status rendered by status.c; start/stop/restart/signal/pid/wait in control_wait.c).
+ * Calls supervise's public functions, status, protocol, logtail, output, events, json, log. */
+#include "control_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,51 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "json.h"
 #include "log.h"
 #include "logtail.h"
 #include "status.h"
 #include "values.h"
-
-#define CONTROL_MAX_REQUEST (64 * 1024)
-#define CONTROL_MAX_PENDING (4 * 1024 * 1024) /* a follower this far behind is dropped */
-#define CONTROL_MAX_CLIENTS 512
-#define CONTROL_IDLE_SECONDS 10.0
-#define CONTROL_DEFAULT_LINES 100
-
-enum wait_kind { WAIT_NONE, WAIT_START, WAIT_STOP, WAIT_EXIT, WAIT_FOLLOW, WAIT_DOWN };
-
-struct client {
-    struct control *ctl;
-    int fd;
-    ev_io io;
-    ev_timer idle;
-    char *in;
-    size_t inlen;
-    struct strbuf out;
-    size_t out_off;
-    bool header_sent;
-    bool close_after_flush;
-    bool reading; /* the watcher waits for EV_READ (else EV_WRITE) */
-    /* a request that waits for processes to reach a state */
-    enum wait_kind wait;
-    struct proc **targets;
-    size_t ntargets;
-    bool json;
-    struct output_sink *followed;
-    struct client *prev, *next;
-};
-
-struct control {
-    struct ev_loop *loop;
-    struct supervisor *sv;
-    struct control_hooks hooks;
-    char *path;
-    int fd;
-    ev_io accept_watcher;
-    struct client *clients;
-    size_t nclients;
-};
 
 /* ---- connections ---- */
 
@@ -77,7 +39,7 @@ static void client_watch(struct client *c, bool reading)
 }
 
 /* Writes what is pending; closes the client when done and asked to. Returns -1 if freed. */
-static int client_flush(struct client *c)
+int client_flush(struct client *c)
 {
     while (c->out_off < c->out.len) {
         ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
@@ -104,7 +66,7 @@ static int client_flush(struct client *c)
     return 0;
 }
 
-static void client_header(struct client *c, int code, const char *err, size_t errlen)
+void client_header(struct client *c, int code, const char *err, size_t errlen)
 {
     strbuf_addf(&c->out, "%d %zu\n", code, errlen);
     strbuf_add(&c->out, err, errlen);
@@ -112,8 +74,7 @@ static void client_header(struct client *c, int code, const char *err, size_t er
 }
 
 /* The whole answer at once: header, stderr text, stdout text; then the connection closes. */
-static void client_reply(struct client *c, int code, const struct strbuf *err,
-                         const struct strbuf *out)
+void client_reply(struct client *c, int code, const struct strbuf *err, const struct strbuf *out)
 {
     client_header(c, code, err && err->buf ? err->buf : "", err ? err->len : 0);
     if (out && out->len) {
@@ -123,8 +84,7 @@ static void client_reply(struct client *c, int code, const struct strbuf *err,
     client_flush(c);
 }
 
-static void client_error(struct client *c, int code, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static void client_error(struct client *c, int code, const char *fmt, ...)
+void client_error(struct client *c, int code, const char *fmt, ...)
 {
     struct strbuf err;
     strbuf_init(&err);
@@ -144,9 +104,14 @@ static void client_free(struct client *c)
     if (c->followed) {
         output_sink_remove_listener(c->followed, c);
     }
+    if (c->follows_events) {
+        events_unfollow(ctl->events, c);
+    }
     ev_io_stop(ctl->loop, &c->io);
     ev_timer_stop(ctl->loop, &c->idle);
-    close(c->fd);
+    if (c->fd >= 0) {
+        close(c->fd);
+    }
     if (c->prev) {
         c->prev->next = c->next;
     } else {
@@ -175,8 +140,8 @@ static void targets_add(struct proc ***v, size_t *n, struct proc *p)
     (*v)[(*n)++] = p;
 }
 
-static int resolve_targets(struct control *ctl, char **names, size_t nnames, struct proc ***out,
-                           size_t *nout, struct strbuf *err)
+int resolve_targets(struct control *ctl, char **names, size_t nnames, struct proc ***out,
+                    size_t *nout, struct strbuf *err)
 {
     struct supervisor *sv = ctl->sv;
     *out = NULL;
@@ -256,241 +221,6 @@ static void verb_status(struct client *c, char **args, size_t nargs, bool color)
     strbuf_free(&out);
     strbuf_free(&err);
     free(targets);
-}
-
-/* ---- start, stop, restart: act, then wait for the outcome ---- */
-
-enum outcome { OUTCOME_PENDING, OUTCOME_OK, OUTCOME_FAILED };
-
-static enum outcome start_outcome(const struct proc *p)
-{
-    switch (p->state) {
-    case PROC_RUNNING:
-        return OUTCOME_OK;
-    case PROC_STARTING:
-    case PROC_BACKOFF:
-        return OUTCOME_PENDING;
-    case PROC_STOPPING:
-    case PROC_STOPPED:
-        return p->restart_after_stop || p->waiting_deps ? OUTCOME_PENDING : OUTCOME_FAILED;
-    case PROC_EXITED:
-        /* a one-shot that finished well reached its goal */
-        return p->cfg->type == PTYPE_ONESHOT && p->last_exit.code >= 0 &&
-                       exitcodes_has(&p->cfg->exitcodes, p->last_exit.code)
-                   ? OUTCOME_OK
-                   : OUTCOME_FAILED;
-    case PROC_FATAL:
-        return OUTCOME_FAILED;
-    }
-    return OUTCOME_FAILED;
-}
-
-static enum outcome stop_outcome(const struct proc *p)
-{
-    return proc_is_alive(p) || p->state == PROC_STOPPING ? OUTCOME_PENDING : OUTCOME_OK;
-}
-
-static enum outcome client_outcome(const struct client *c, const struct proc *p)
-{
-    return c->wait == WAIT_STOP ? stop_outcome(p) : start_outcome(p);
-}
-
-static void start_failure_reason(struct strbuf *err, const struct proc *p)
-{
-    if (p->last_error) {
-        strbuf_addf(err, "tend: %s: not started: %s\n", p->cfg->name, p->last_error);
-    } else if (p->has_exited) {
-        char *how = exit_describe(&p->last_exit);
-        strbuf_addf(err, "tend: %s: not started: %s (%s)\n", p->cfg->name, how,
-                    proc_state_name(p->state));
-        free(how);
-    } else {
-        strbuf_addf(err, "tend: %s: not started (%s)\n", p->cfg->name, proc_state_name(p->state));
-    }
-}
-
-/* When every target has an outcome, answer. Returns true when the client was answered. */
-static bool client_check_wait(struct client *c)
-{
-    for (size_t i = 0; i < c->ntargets; i++) {
-        if (client_outcome(c, c->targets[i]) == OUTCOME_PENDING) {
-            return false;
-        }
-    }
-    struct strbuf out, err;
-    strbuf_init(&out);
-    strbuf_init(&err);
-    int code = 0;
-    for (size_t i = 0; i < c->ntargets; i++) {
-        const struct proc *p = c->targets[i];
-        if (client_outcome(c, p) == OUTCOME_OK) {
-            strbuf_addf(&out, "%s: %s\n", p->cfg->name,
-                        c->wait == WAIT_STOP ? "stopped" : proc_state_name(p->state));
-        } else {
-            code = 1;
-            start_failure_reason(&err, p);
-        }
-    }
-    c->wait = WAIT_NONE;
-    client_reply(c, code, &err, &out);
-    strbuf_free(&out);
-    strbuf_free(&err);
-    return true;
-}
-
-static void verb_act(struct client *c, const char *verb, char **args, size_t nargs, bool no_wait)
-{
-    struct strbuf err;
-    strbuf_init(&err);
-    struct proc **targets;
-    size_t n;
-    if (nargs == 0) {
-        client_error(c, 2, "%s: name a process, GROUP:* or all", verb);
-        strbuf_free(&err);
-        return;
-    }
-    if (resolve_targets(c->ctl, args, nargs, &targets, &n, &err) < 0) {
-        client_reply(c, 1, &err, NULL);
-        strbuf_free(&err);
-        free(targets);
-        return;
-    }
-    strbuf_free(&err);
-    enum wait_kind wait = WAIT_START;
-    for (size_t i = 0; i < n; i++) {
-        struct proc *p = targets[i];
-        if (strcmp(verb, "stop") == 0) {
-            wait = WAIT_STOP;
-            proc_stop(p);
-        } else if (strcmp(verb, "restart") == 0) {
-            proc_restart(p);
-        } else if (start_outcome(p) != OUTCOME_OK || p->state == PROC_EXITED) {
-            proc_start(p);
-        }
-    }
-    c->targets = targets;
-    c->ntargets = n;
-    c->wait = wait;
-    if (no_wait) {
-        struct strbuf out;
-        strbuf_init(&out);
-        for (size_t i = 0; i < n; i++) {
-            strbuf_addf(&out, "%s: %s\n", targets[i]->cfg->name,
-                        proc_state_name(targets[i]->state));
-        }
-        c->wait = WAIT_NONE;
-        client_reply(c, 0, NULL, &out);
-        strbuf_free(&out);
-        return;
-    }
-    client_check_wait(c);
-}
-
-static void verb_signal(struct client *c, char **args, size_t nargs)
-{
-    if (nargs < 2) {
-        client_error(c, 2, "signal: usage: tend signal SIG NAME|GROUP:*|all");
-        return;
-    }
-    int sig;
-    char *perr = NULL;
-    if (value_parse_signal(args[0], &sig, &perr) < 0) {
-        client_error(c, 2, "signal: %s", perr);
-        free(perr);
-        return;
-    }
-    struct strbuf out, err;
-    strbuf_init(&out);
-    strbuf_init(&err);
-    struct proc **targets;
-    size_t n;
-    int code = resolve_targets(c->ctl, args + 1, nargs - 1, &targets, &n, &err) < 0 ? 1 : 0;
-    for (size_t i = 0; i < n; i++) {
-        if (proc_signal(targets[i], sig) < 0) {
-            strbuf_addf(&err, "tend: %s: not running\n", targets[i]->cfg->name);
-            code = 1;
-        } else {
-            strbuf_addf(&out, "%s: sent %s\n", targets[i]->cfg->name, signal_name(sig));
-        }
-    }
-    client_reply(c, code, &err, &out);
-    strbuf_free(&out);
-    strbuf_free(&err);
-    free(targets);
-}
-
-static void verb_pid(struct client *c, char **args, size_t nargs)
-{
-    struct strbuf out, err;
-    strbuf_init(&out);
-    strbuf_init(&err);
-    int code = 0;
-    if (nargs == 0) {
-        strbuf_addf(&out, "%d\n", (int)getpid());
-    } else {
-        struct proc **targets;
-        size_t n;
-        code = resolve_targets(c->ctl, args, nargs, &targets, &n, &err) < 0 ? 1 : 0;
-        for (size_t i = 0; i < n; i++) {
-            strbuf_addf(&out, "%d\n", (int)targets[i]->pid);
-            if (targets[i]->pid <= 0) {
-                strbuf_addf(&err, "tend: %s: not running\n", targets[i]->cfg->name);
-                code = 1;
-            }
-        }
-        free(targets);
-    }
-    client_reply(c, code, &err, &out);
-    strbuf_free(&out);
-    strbuf_free(&err);
-}
-
-/* `wait NAME`: answered with the exit of the process, as a shell would report it. */
-static void client_answer_exit(struct client *c, const struct proc *p)
-{
-    struct strbuf out;
-    strbuf_init(&out);
-    char *how = exit_describe(&p->last_exit);
-    strbuf_addf(&out, "%s: %s\n", p->cfg->name, how);
-    free(how);
-    c->wait = WAIT_NONE;
-    client_reply(c, exit_shell_code(&p->last_exit), NULL, &out);
-    strbuf_free(&out);
-}
-
-static void verb_wait(struct client *c, char **args, size_t nargs)
-{
-    if (nargs != 1) {
-        client_error(c, 2, "wait: usage: tend wait NAME");
-        return;
-    }
-    struct strbuf err;
-    strbuf_init(&err);
-    struct proc **targets;
-    size_t n;
-    if (resolve_targets(c->ctl, args, nargs, &targets, &n, &err) < 0 || n != 1) {
-        if (n > 1) {
-            strbuf_addf(&err, "tend: wait: %s names %zu processes; name one\n", args[0], n);
-        }
-        client_reply(c, 1, &err, NULL);
-        strbuf_free(&err);
-        free(targets);
-        return;
-    }
-    strbuf_free(&err);
-    struct proc *p = targets[0];
-    if (!proc_is_alive(p) && p->state != PROC_BACKOFF && p->state != PROC_STARTING) {
-        free(targets);
-        if (p->has_exited) {
-            client_answer_exit(c, p);
-        } else {
-            client_error(c, 1, "%s: not running", p->cfg->name);
-        }
-        return;
-    }
-    c->targets = targets;
-    c->ntargets = 1;
-    c->wait = WAIT_EXIT;
 }
 
 /* ---- logs ---- */
@@ -602,6 +332,35 @@ static void verb_logs(struct client *c, char **args, size_t nargs)
     }
 }
 
+/* ---- events ---- */
+
+static void verb_events(struct client *c, char **args, size_t nargs)
+{
+    bool follow = false;
+    for (size_t i = 0; i < nargs; i++) {
+        if (strcmp(args[i], "-f") == 0 || strcmp(args[i], "--follow") == 0) {
+            follow = true;
+        } else {
+            client_error(c, 2, "events: unexpected argument '%.40s'", args[i]);
+            return;
+        }
+    }
+    if (!c->ctl->events) {
+        client_error(c, 1, "events: not available");
+        return;
+    }
+    client_header(c, 0, "", 0);
+    events_format_recent(c->ctl->events, c->json, &c->out);
+    if (follow) {
+        c->wait = WAIT_FOLLOW;
+        c->follows_events = true;
+        events_follow(c->ctl->events, c->json, follow_cb, c);
+    } else {
+        c->close_after_flush = true;
+    }
+    client_flush(c);
+}
+
 /* ---- send ---- */
 
 static void verb_send(struct client *c, char **args, size_t nargs, bool eof, bool raw)
@@ -690,6 +449,8 @@ static void client_dispatch(struct client *c, char **words, size_t nwords)
         verb_logs(c, args, nargs);
     } else if (strcmp(verb, "version") == 0) {
         verb_version(c);
+    } else if (strcmp(verb, "events") == 0) {
+        verb_events(c, args, nargs);
     } else if (strcmp(verb, "send") == 0) {
         verb_send(c, args, nargs, eof, raw);
     } else if (strcmp(verb, "reload") == 0 && ctl->hooks.reload) {
@@ -750,6 +511,18 @@ static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
         }
         return;
     }
+    if (c->inlen == 0 && c->ctl->hooks.http) {
+        /* HTTP's methods are upper case, tend's verbs lower case: one byte tells them apart */
+        char first;
+        if (recv(c->fd, &first, 1, MSG_PEEK) == 1 && first >= 'A' && first <= 'Z') {
+            struct control *ctl = c->ctl;
+            int fd = c->fd;
+            c->fd = -1;
+            client_free(c);
+            ctl->hooks.http(ctl->hooks.arg, fd);
+            return;
+        }
+    }
     ssize_t n = recv(c->fd, c->in + c->inlen, CONTROL_MAX_REQUEST - c->inlen, 0);
     if (n < 0) {
         if (errno != EAGAIN && errno != EINTR) {
@@ -781,8 +554,11 @@ static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
     client_error(c, 2, "no complete request within %gs", CONTROL_IDLE_SECONDS);
 }
 
-static bool peer_allowed(int fd)
+static bool peer_allowed(const struct control *ctl, int fd)
 {
+    if (ctl->others_allowed) {
+        return true;
+    }
     struct ucred cred;
     socklen_t len = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
@@ -813,7 +589,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
             }
             return;
         }
-        if (!peer_allowed(fd)) {
+        if (!peer_allowed(ctl, fd)) {
             refuse(fd, "tend: permission denied: not the owner of this supervisor\n");
             continue;
         }
@@ -896,6 +672,16 @@ struct control *control_new(struct ev_loop *loop, struct supervisor *sv, const c
     ctl->accept_watcher.data = ctl;
     ev_io_start(loop, &ctl->accept_watcher);
     return ctl;
+}
+
+void control_allow_others(struct control *ctl)
+{
+    ctl->others_allowed = true;
+}
+
+void control_set_events(struct control *ctl, struct events *events)
+{
+    ctl->events = events;
 }
 
 void control_set_supervisor(struct control *ctl, struct supervisor *sv)

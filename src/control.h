@@ -25,6 +25,8 @@ struct control_hooks {
     int (*reload)(void *arg, bool dry_run, struct strbuf *out, struct strbuf *err);
     /* down: begin a graceful shutdown; the connection is answered when tend exits */
     void (*down)(void *arg);
+    /* a connection that speaks HTTP (supervisorctl, XML-RPC): the hook owns fd from now on */
+    void (*http)(void *arg, int fd);
     void *arg;
 };
 
@@ -32,6 +34,12 @@ struct control_hooks {
  * on it. Returns NULL with *err set on failure. */
 struct control *control_new(struct ev_loop *loop, struct supervisor *sv, const char *path,
                             int mode, const struct control_hooks *hooks, char **err);
+/* [unix_http_server] chmod or chown opened the socket to others: the file's permissions
+ * decide who may connect, not tend's check of the peer's uid. */
+void control_allow_others(struct control *ctl);
+/* Where `tend events` reads the recent events and follows new ones. */
+struct events;
+void control_set_events(struct control *ctl, struct events *events);
 /* The supervisor changed (reload): later requests use this one. */
 void control_set_supervisor(struct control *ctl, struct supervisor *sv);
 /* A process changed state: wakes the clients waiting for it. */

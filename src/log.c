@@ -19,6 +19,14 @@ static char *log_path;
 static int64_t log_maxbytes; /* 0: never rotate */
 static int log_backups;
 static int64_t log_size; /* of the open log file, while it is a regular file */
+static void (*log_tap)(void *arg, const char *line, size_t n);
+static void *log_tap_arg;
+
+void log_set_tap(void (*fn)(void *arg, const char *line, size_t n), void *arg)
+{
+    log_tap = fn;
+    log_tap_arg = arg;
+}
 
 static const char *const level_names[] = {"CRIT", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"};
 
@@ -124,6 +132,9 @@ void log_msg(enum loglevel level, const char *fmt, ...)
     ssize_t w = write(log_fd, line, (size_t)n);
     if (w > 0 && log_path && log_maxbytes > 0 && (log_size += w) >= log_maxbytes) {
         log_rotate();
+    }
+    if (log_tap) {
+        log_tap(log_tap_arg, line, (size_t)n);
     }
     errno = saved;
 }

@@ -17,6 +17,9 @@ void log_reopen(void);
 void log_set_rotation(int64_t maxbytes, int backups);
 void log_close(void);
 
+/* One observer of every line written (supervisorctl maintail -f); fn NULL removes it. */
+void log_set_tap(void (*fn)(void *arg, const char *line, size_t n), void *arg);
+
 void log_msg(enum loglevel level, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)

@@ -135,6 +135,11 @@ static enum change compare_procs(const struct config *oldcfg, const struct proc_
         strbuf_addf(what, "%sgroup", what->len ? ", " : "");
         change = CHANGE_RESTART;
     }
+    /* its pipes are wired differently; events= and buffer_size only change the pool */
+    if (a->listener != b->listener) {
+        strbuf_addf(what, "%seventlistener", what->len ? ", " : "");
+        change = CHANGE_RESTART;
+    }
     /* [tend] environment is part of every program's environment */
     if (!strv_equal(&oldcfg->global.environment, &newcfg->global.environment)) {
         strbuf_addf(what, "%s[tend] environment", what->len ? ", " : "");
@@ -325,14 +330,23 @@ void supervisor_reload(struct supervisor *sv, struct config *newcfg, bool dry_ru
     reload_retire_removed(sv, &rp);
     struct proc **procs = rp.procs;
     reload_swap_config(sv, newcfg, &rp);
+    /* added procs exist before any change is applied: applying one rewires every pipe,
+     * which walks the whole (new) proc array */
+    bool *added_now = xcalloc(sv->nprocs ? sv->nprocs : 1, sizeof(bool));
     for (size_t i = 0; i < sv->nprocs; i++) {
         if (!procs[i]) {
+            added_now[i] = true;
             procs[i] = proc_new(sv, newcfg->procs[i], newcfg, i);
+        }
+    }
+    for (size_t i = 0; i < sv->nprocs; i++) {
+        if (added_now[i]) {
             continue;
         }
         procs[i]->index = i;
         reload_apply(procs[i], newcfg->procs[i], newcfg, rp.changes[i]);
     }
+    free(added_now);
     reload_plan_free(&rp);
     /* dependencies point at the procs of the new configuration; then the added ones start */
     for (size_t i = 0; i < sv->nretired; i++) {

@@ -520,6 +520,7 @@ void proc_exited(struct proc *p, int status)
         output_pipe_drain_and_free(p->err_pipe);
         p->err_pipe = NULL;
     }
+    p->last_pid = pid;
     p->pid = 0;
     p->last_exit = exit_decode(status);
     p->has_exited = true;

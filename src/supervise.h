@@ -45,6 +45,7 @@ struct proc {
     size_t index;            /* position in start order */
     enum proc_state state;
     pid_t pid;               /* 0 when not running */
+    pid_t last_pid;          /* the pid of the last run, for events after it exited */
     int retries;             /* failed starts in a row (reset once RUNNING) */
     int spawn_status;        /* exit status for a spawn failure (127 not found, ...) */
     unsigned restarts;       /* automatic restarts since tend started */
@@ -117,6 +118,11 @@ struct supervisor {
     int exit_status; /* tend's exit status, set by a critical program */
     /* called just before a proc removed by reload is freed */
     void (*on_remove)(struct proc *p, void *arg);
+    /* [eventlistener:x]: a listener was spawned; the callee owns the write end of its stdin
+     * and the read end of its stdout (the protocol channel, never logged) */
+    void (*on_listener)(struct proc *p, int in_fd, int out_fd, void *arg);
+    /* stdout/stderr_events_enabled: a chunk of the process's output (PROCESS_LOG_*) */
+    void (*on_log)(struct proc *p, bool is_stderr, const char *buf, size_t n, void *arg);
     /* reload: procs that are stopping before being freed, configs still in use by procs */
     struct proc **retired;
     size_t nretired;

@@ -17,7 +17,10 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "events.h"
+#include "http.h"
 #include "log.h"
+#include "rpc.h"
 #include "spawn.h"
 #include "supervise.h"
 
@@ -25,6 +28,9 @@ struct up {
     struct ev_loop *loop;
     struct supervisor *sv;
     struct control *ctl;
+    struct rpc *rpc;   /* supervisord's XML-RPC methods */
+    struct http *http; /* ...served over HTTP on the control socket and [inet_http_server] */
+    struct events *events; /* [eventlistener:x] pools and `tend events` */
     char *config_path; /* absolute, for reload */
     ev_signal sig_term, sig_int, sig_hup, sig_usr2;
     bool done; /* every program stopped: the loop is ending */
@@ -41,6 +47,9 @@ static void up_shutdown_done(struct supervisor *sv, void *arg)
 
 static void up_begin_shutdown(struct up *up)
 {
+    if (!up->sv->shutting_down && up->events) {
+        events_supervisor_state(up->events, false);
+    }
     supervisor_shutdown(up->sv, up_shutdown_done, up);
 }
 
@@ -71,6 +80,9 @@ static int up_reload(void *arg, bool dry_run, struct strbuf *out, struct strbuf 
         return 1;
     }
     supervisor_reload(up->sv, cfg, dry_run, out);
+    if (!dry_run && up->events) {
+        events_sync(up->events);
+    }
     if (!dry_run) {
         /* the plan in the log too, one line at a time */
         char *copy = xstrdup(out->buf ? out->buf : "");
@@ -95,6 +107,26 @@ static void up_state_cb(struct proc *p, enum proc_state old, void *arg)
     if (up->ctl) {
         control_proc_changed(up->ctl, p, old);
     }
+    if (up->rpc) {
+        rpc_proc_changed(up->rpc, p, old);
+    }
+    if (up->events) {
+        events_proc_changed(up->events, p, old);
+    }
+}
+
+static void up_listener_cb(struct proc *p, int in_fd, int out_fd, void *arg)
+{
+    struct up *up = arg;
+    events_listener_spawned(up->events, p, in_fd, out_fd);
+}
+
+static void up_log_cb(struct proc *p, bool is_stderr, const char *buf, size_t n, void *arg)
+{
+    struct up *up = arg;
+    if (up->events) {
+        events_proc_log(up->events, p, is_stderr, buf, n);
+    }
 }
 
 static void up_critical_cb(struct supervisor *sv, void *arg)
@@ -110,6 +142,43 @@ static void up_remove_cb(struct proc *p, void *arg)
     if (up->ctl) {
         control_proc_removed(up->ctl, p);
     }
+    if (up->rpc) {
+        rpc_proc_removed(up->rpc, p);
+    }
+    if (up->http) {
+        http_proc_removed(up->http, p);
+    }
+    if (up->events) {
+        events_proc_removed(up->events, p);
+    }
+}
+
+static void up_http_connection(void *arg, int fd)
+{
+    struct up *up = arg;
+    if (up->http) {
+        http_add_unix_connection(up->http, fd);
+    } else {
+        close(fd);
+    }
+}
+
+/* The HTTP/XML-RPC server beside tend's own protocol: on the control socket (its owner, mode
+ * and auth from [unix_http_server]) and on [inet_http_server] port when set. */
+static int up_start_http(struct up *up, const char *socket_path, const char *logfile,
+                         char **err)
+{
+    const struct global_config *g = &up->sv->cfg->global;
+    if (g->socket_owner && http_chown_socket(socket_path, g->socket_owner, err) < 0) {
+        return -1;
+    }
+    if (g->socket_owner || (g->socket_mode & 0077)) {
+        control_allow_others(up->ctl);
+    }
+    struct rpc_hooks rh = {.reload = up_reload, .down = up_down, .arg = up};
+    up->rpc = rpc_new(up->sv, up->config_path, logfile, &rh);
+    up->http = http_new(up->loop, up->sv, up->rpc, g, logfile, err);
+    return up->http ? 0 : -1;
 }
 
 static void up_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -286,11 +355,15 @@ static int up_run(struct up *up, struct up_start *st, struct config *cfg)
     up->sv->on_state_arg = up;
     up->sv->on_remove = up_remove_cb;
     up->sv->on_critical = up_critical_cb;
+    up->sv->on_listener = up_listener_cb;
+    up->sv->on_log = up_log_cb;
+    up->events = events_new(up->loop, up->sv, up->sv->cfg->global.identifier);
     /* sd_notify datagrams arrive next to the control socket */
     char *notify_path = xasprintf("%s.notify", st->socket_path);
     supervisor_set_notify_path(up->sv, notify_path);
     free(notify_path);
-    struct control_hooks hooks = {.reload = up_reload, .down = up_down, .arg = up};
+    struct control_hooks hooks = {
+        .reload = up_reload, .down = up_down, .http = up_http_connection, .arg = up};
     char *err = NULL;
     up->ctl = control_new(up->loop, up->sv, st->socket_path, up->sv->cfg->global.socket_mode,
                           &hooks, &err);
@@ -299,6 +372,19 @@ static int up_run(struct up *up, struct up_start *st, struct config *cfg)
         free(err);
         int rc = up_fail(st->ready_fd, strncmp(st->msg, "tend: already running", 21) == 0 ? 1 : 125,
                          st->msg);
+        events_free(up->events);
+        supervisor_free(up->sv);
+        ev_loop_destroy(up->loop);
+        return rc;
+    }
+    if (up_start_http(up, st->socket_path, st->logfile, &err) < 0) {
+        st->msg = xasprintf("tend: %s", err);
+        free(err);
+        int rc = up_fail(st->ready_fd, EXIT_CONFIG, st->msg);
+        http_free(up->http);
+        rpc_free(up->rpc);
+        control_free(up->ctl);
+        events_free(up->events);
         supervisor_free(up->sv);
         ev_loop_destroy(up->loop);
         return rc;
@@ -316,6 +402,9 @@ static int up_run(struct up *up, struct up_start *st, struct config *cfg)
     /* the launcher returns now: `tend up -d && tend status` finds the socket listening */
     daemon_ready(st->ready_fd);
     st->ready_fd = -1;
+    control_set_events(up->ctl, up->events);
+    /* as supervisord: RUNNING before the first program starts */
+    events_supervisor_state(up->events, true);
     supervisor_start_autostart(up->sv);
     /* a critical program may have failed already, and ended everything */
     if (!up->done) {
@@ -325,7 +414,13 @@ static int up_run(struct up *up, struct up_start *st, struct config *cfg)
     for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
         ev_signal_stop(up->loop, watchers[i]);
     }
+    http_free(up->http);
+    up->http = NULL;
+    rpc_free(up->rpc);
+    up->rpc = NULL;
     control_free(up->ctl);
+    events_free(up->events);
+    up->events = NULL;
     int rc = up->sv->exit_status;
     supervisor_free(up->sv);
     ev_loop_destroy(up->loop);

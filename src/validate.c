@@ -9,29 +9,20 @@
 #include <strings.h>
 
 /* supervisord sections that tend reads without running them: one warning each says why, and
- * their options are checked against supervisord's names so that a typo is still reported. */
-static const char *const inet_http_server_keys[] = {"port", "username", "password"};
-
+ * their options are checked against supervisord's names so that a typo is still reported.
+ * [inet_http_server] and [eventlistener:x] are read by config.c. */
 static const char *const supervisorctl_keys[] = {"serverurl", "username", "password", "prompt",
                                                  "history_file"};
 
-static const char *const eventlistener_keys[] = {"buffer_size", "events", "result_handler"};
-
 static const struct {
     const char *prefix; /* a section name, or a prefix when it ends with ':' */
-    const char *why;
+    const char *why;    /* NULL: no warning, only the key check */
     const char *const *keys; /* NULL: any option (a Python factory's own arguments) */
     size_t nkeys;
     bool program_keys; /* [program:x]'s options are valid too */
 } ignored_sections[] = {
-    {"inet_http_server", "supervisord's HTTP server is not served by tend (yet); ignored",
-     inet_http_server_keys, ARRAY_SIZE(inet_http_server_keys), false},
-    {"supervisorctl",
-     "read by supervisorctl only; tend's client finds the supervisor through [unix_http_server] "
-     "file or [tend] socket; ignored",
-     supervisorctl_keys, ARRAY_SIZE(supervisorctl_keys), false},
-    {"eventlistener:", "supervisord's event listeners are not run by tend (yet); ignored",
-     eventlistener_keys, ARRAY_SIZE(eventlistener_keys), true},
+    /* the client's own section: supervisorctl reads it, tend has no use for it */
+    {"supervisorctl", NULL, supervisorctl_keys, ARRAY_SIZE(supervisorctl_keys), false},
     {"rpcinterface:", "a Python RPC interface factory; tend runs no Python; ignored", NULL, 0,
      false},
     {"ctlplugin:", "a Python supervisorctl plugin; tend runs no Python; ignored", NULL, 0, false},
@@ -43,7 +34,8 @@ find_program_section(struct loader *ld, const char *program)
     for (size_t s = 0; s < ld->nsections; s++) {
         const char *n = ld->sections[s].name;
         if ((strncmp(n, "program:", 8) == 0 && strcmp(n + 8, program) == 0) ||
-            (strncmp(n, "fcgi-program:", 13) == 0 && strcmp(n + 13, program) == 0)) {
+            (strncmp(n, "fcgi-program:", 13) == 0 && strcmp(n + 13, program) == 0) ||
+            (strncmp(n, "eventlistener:", 14) == 0 && strcmp(n + 14, program) == 0)) {
             return &ld->sections[s];
         }
     }
@@ -276,11 +268,13 @@ validate(struct loader *ld, struct config *cfg)
 void
 check_sections(struct loader *ld)
 {
-    static const char *const known[] = {"tend", "supervisord", "unix_http_server", "include"};
+    static const char *const known[] = {"tend", "supervisord", "unix_http_server",
+                                        "inet_http_server", "include"};
     for (size_t s = 0; s < ld->nsections; s++) {
         const struct raw_section *sec = &ld->sections[s];
         bool ok = strncmp(sec->name, "program:", 8) == 0 || strncmp(sec->name, "group:", 6) == 0 ||
-                  strncmp(sec->name, "fcgi-program:", 13) == 0;
+                  strncmp(sec->name, "fcgi-program:", 13) == 0 ||
+                  strncmp(sec->name, "eventlistener:", 14) == 0;
         for (size_t k = 0; k < ARRAY_SIZE(known) && !ok; k++) {
             ok = strcmp(sec->name, known[k]) == 0;
         }
@@ -302,7 +296,8 @@ check_sections(struct loader *ld)
             if (ld->diag->strict) {
                 loader_error(ld, sec->file, sec->line,
                              "[%s]: unknown section (tend reads [tend], [program:NAME], "
-                             "[fcgi-program:NAME], [group:NAME], [include])",
+                             "[fcgi-program:NAME], [eventlistener:NAME], [group:NAME], "
+                             "[inet_http_server], [include])",
                              sec->name);
             } else {
                 loader_warning(ld, sec->file, sec->line, "[%s]: unknown section, ignored",
@@ -310,7 +305,10 @@ check_sections(struct loader *ld)
             }
             continue;
         }
-        loader_warning(ld, sec->file, sec->line, "[%s]: %s", sec->name, ignored_sections[ign].why);
+        if (ignored_sections[ign].why) {
+            loader_warning(ld, sec->file, sec->line, "[%s]: %s", sec->name,
+                           ignored_sections[ign].why);
+        }
         if (!ignored_sections[ign].keys) {
             continue;
         }

@@ -12,6 +12,7 @@
 
 #include "child.h"
 #include "fcgi.h"
+#include "listener.h"
 #include "ready.h"
 #include "spawn.h"
 
@@ -26,6 +27,9 @@ static int build_environment(struct proc *p, const struct spawn_user *user, stru
 {
     if (spawn_build_environment(&p->sv->cfg->global.environment, p->cfg, user, env, err) < 0) {
         return -1;
+    }
+    if (p->cfg->listener) {
+        listener_environment(&p->sv->cfg->global, env);
     }
     return ready_environment(p, env, err);
 }
@@ -53,11 +57,23 @@ static void proc_spawn_limits(const struct proc_config *c, struct spawn_request 
 }
 
 /* The child's fd 0: a file handed over as it is (the child may even seek in it), a copy of
- * the feed's read end (tend keeps its own), or -1 for /dev/null. */
-static int proc_spawn_stdin(struct proc *p, int *in, char **err)
+ * the feed's read end (tend keeps its own), an event listener's own pipe (*listener_w is
+ * tend's non-blocking write end), or -1 for /dev/null. */
+static int proc_spawn_stdin(struct proc *p, int *in, int *listener_w, char **err)
 {
     const struct proc_config *c = p->cfg;
     *in = -1;
+    if (c->listener) {
+        /* a fresh stdin per run: a dead listener's unread event must not reach the next one */
+        int fds[2];
+        if (child_pipe(fds, 1) < 0) {
+            *err = xasprintf("cannot create the stdin pipe: %s", strerror(errno));
+            return -1;
+        }
+        *in = fds[0];
+        *listener_w = fds[1];
+        return 0;
+    }
     if (c->stdin.kind == STDIN_FILE) {
         *in = open(c->stdin.path, O_RDONLY | O_CLOEXEC);
         if (*in < 0) {
@@ -96,7 +112,7 @@ int proc_spawn(struct proc *p, char **err)
     struct spawn_user user = {0};
     bool have_user = false;
     struct strv env = {0};
-    int in = -1, ready_end = -1;
+    int in = -1, ready_end = -1, listener_w = -1;
     int rc = -1;
 
     p->spawn_status = 125;
@@ -111,7 +127,7 @@ int proc_spawn(struct proc *p, char **err)
         }
     }
     if (build_environment(p, have_user ? &user : NULL, &env, err) < 0 ||
-        proc_spawn_stdin(p, &in, err) < 0) {
+        proc_spawn_stdin(p, &in, &listener_w, err) < 0) {
         goto done;
     }
 
@@ -148,13 +164,20 @@ int proc_spawn(struct proc *p, char **err)
     p->pid = pid;
     p->started_at = ev_time();
     pid_map_add(&p->sv->pids, &p->main_entry, pid);
-    p->out_pipe = output_pipe_new(p->sv->loop, out_rd, p->out);
+    if (c->listener && p->sv->on_listener) {
+        /* the protocol channel: never logged */
+        p->sv->on_listener(p, listener_w, out_rd, p->sv->on_state_arg);
+        listener_w = -1;
+    } else {
+        p->out_pipe = output_pipe_new(p->sv->loop, out_rd, p->out);
+    }
     if (err_rd >= 0) {
         p->err_pipe = output_pipe_new(p->sv->loop, err_rd, p->err);
     }
     rc = 0;
 done:
     child_close(&in);
+    child_close(&listener_w);
     child_close(&ready_end);
     strv_free(&env);
     if (have_user) {
@@ -199,6 +222,23 @@ static bool has_program_target(const struct strv *targets)
 
 /* ---- sinks ---- */
 
+/* stdout/stderr_events_enabled: every chunk also becomes a PROCESS_LOG_* event */
+static void log_event_stdout_cb(void *arg, const char *buf, size_t n)
+{
+    struct proc *p = arg;
+    if (p->sv->on_log) {
+        p->sv->on_log(p, false, buf, n, p->sv->on_state_arg);
+    }
+}
+
+static void log_event_stderr_cb(void *arg, const char *buf, size_t n)
+{
+    struct proc *p = arg;
+    if (p->sv->on_log) {
+        p->sv->on_log(p, true, buf, n, p->sv->on_state_arg);
+    }
+}
+
 static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, const char *stream,
                                      const char *setting, int64_t maxbytes, long backups,
                                      bool timestamps, bool to_syslog)
@@ -229,6 +269,10 @@ static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, cons
     };
     struct output_sink *s = output_sink_new(&o);
     free(path);
+    bool is_stderr = strcmp(stream, "stderr") == 0;
+    if (is_stderr ? p->cfg->stderr_events_enabled : p->cfg->stdout_events_enabled) {
+        output_sink_add_listener(s, is_stderr ? log_event_stderr_cb : log_event_stdout_cb, p);
+    }
     return s;
 }
 

@@ -288,17 +288,17 @@ EOF2
     assert_status 78
     [[ "$stderr" == *"bad.ini:1: [programme:a]: unknown section"* ]]
     cfg=$(write_config <<'EOF2'
-[inet_http_server]
-port = 127.0.0.1:9001
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 [program:a]
 command = /bin/true
-stdout_events_enabled = true
+stdout_capture_maxbytes = 1MB
 EOF2
 )
     run --separate-stderr "$TEND" -c "$cfg" check
     assert_status 0
-    [[ "$stderr" == *"tend.ini:1: warning: [inet_http_server]: supervisord's HTTP server is not served"* ]]
-    [[ "$stderr" == *"tend.ini:5: warning: [program:a] stdout_events_enabled: supervisord option not implemented"* ]]
+    [[ "$stderr" == *"tend.ini:1: warning: [rpcinterface:supervisor]: a Python RPC interface factory"* ]]
+    [[ "$stderr" == *"tend.ini:5: warning: [program:a] stdout_capture_maxbytes: supervisord option not implemented"* ]]
 }
 
 @test "every error of a file is reported, not just the first" {

@@ -33,12 +33,9 @@ supervisord_names() {
 import sys
 from supervisor.options import ServerOptions
 opts = ServerOptions()
-from supervisor.options import EventListenerPoolConfig
 opts.realize(args=["-c", sys.argv[1]])
 for group in opts.process_group_configs:
-    if isinstance(group, EventListenerPoolConfig):
-        continue  # [eventlistener:x] is not run by tend yet (it warns); a later issue
-    for proc in group.process_configs:
+    for proc in group.process_configs:  # [eventlistener:x] pools too: tend runs them
         print("%s:%s" % (group.name, proc.name))
 PYEOF
 }

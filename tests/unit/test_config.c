@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "events.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/tend-test-config-XXXXXX";
@@ -220,13 +221,13 @@ static void test_errors(void)
 static void test_warnings(void)
 {
     struct diag d;
-    struct config *cfg = load("[program:a]\ncommand = /bin/true\nstdout_events_enabled = true\n"
+    struct config *cfg = load("[program:a]\ncommand = /bin/true\nstdout_capture_maxbytes = 1MB\n"
                               "[rpcinterface:supervisor]\n"
                               "supervisor.rpcinterface_factory = supervisor.rpcinterface:x\n"
                               "[supervisorctl]\nserverurl = unix:///tmp/s.sock\n",
                               &d);
     TAP_OK(cfg != NULL, "ignored supervisord options and sections are not errors");
-    TAP_OK(has_message(&d.warnings, "tend.ini:3: warning: [program:a] stdout_events_enabled"),
+    TAP_OK(has_message(&d.warnings, "tend.ini:3: warning: [program:a] stdout_capture_maxbytes"),
            "warning names the ignored option");
     TAP_OK(has_message(&d.warnings, "[rpcinterface:supervisor]: a Python RPC interface factory"),
            "warning names the ignored section");
@@ -254,6 +255,61 @@ static void test_warnings(void)
     diag_free(&d);
 }
 
+static void test_eventlistener(void)
+{
+    struct diag d;
+    struct config *cfg = load("[eventlistener:mon]\ncommand = /bin/cat\nnumprocs = 2\n"
+                              "process_name = mon_%(process_num)d\n"
+                              "events = PROCESS_STATE, tick_60\nbuffer_size = 3\n"
+                              "result_handler = my.module:handler\n",
+                              &d);
+    TAP_OK(cfg != NULL && cfg->nprocs == 2, "[eventlistener:x] builds numprocs listeners");
+    if (cfg) {
+        const struct proc_config *pc = cfg->procs[0];
+        TAP_OK(pc->listener && strcmp(pc->program, "mon") == 0 && strcmp(pc->group, "mon") == 0,
+               "a listener's pool is its group");
+        TAP_OK(pc->listener_events == (event_mask_for_name("PROCESS_STATE") |
+                                       event_mask_for_name("TICK_60")),
+               "events= is a mask of types and groups");
+        TAP_OK(pc->buffer_size == 3 && pc->priority == -1, "buffer_size; priority -1 by default");
+    }
+    TAP_OK(has_message(&d.warnings, "tend.ini:7: warning: [eventlistener:mon] result_handler"),
+           "result_handler warns");
+    config_free(cfg);
+    diag_free(&d);
+    expect_error("events missing", "[eventlistener:x]\ncommand = /bin/cat\n", "[eventlistener:x]: events is required");
+    expect_error("bad event", "[eventlistener:x]\ncommand = /bin/cat\nevents = NOPE\n", "tend.ini:3: [eventlistener:x] events: unknown event type NOPE");
+    expect_error("buffer_size 0", "[eventlistener:x]\ncommand = /bin/cat\nevents = TICK\nbuffer_size = 0\n", "tend.ini:4: [eventlistener:x] buffer_size");
+    expect_error("redirect_stderr", "[eventlistener:x]\ncommand = /bin/cat\nevents = TICK\nredirect_stderr = true\n", "tend.ini:4: [eventlistener:x] redirect_stderr: not allowed");
+}
+
+static void test_http_sections(void)
+{
+    struct diag d;
+    struct config *cfg = load("[unix_http_server]\nfile = /tmp/x.sock\nchmod = 0660\n"
+                              "chown = root:root\nusername = u\npassword = {SHA}ab\n"
+                              "[inet_http_server]\nport = 127.0.0.1:9001\nusername = admin\n"
+                              "password = pw\n[supervisorctl]\nserverurl = unix:///tmp/x.sock\n"
+                              "[program:a]\ncommand = /bin/true\n",
+                              &d);
+    const struct global_config *g = cfg ? &cfg->global : NULL;
+    TAP_OK(g && g->socket_mode == 0660 && strcmp(g->socket_owner, "root:root") == 0 &&
+               strcmp(g->socket_username, "u") == 0 && strcmp(g->socket_password, "{SHA}ab") == 0,
+           "[unix_http_server] chown, username, password");
+    TAP_OK(g && strcmp(g->http_port, "127.0.0.1:9001") == 0 &&
+               strcmp(g->http_username, "admin") == 0 && strcmp(g->http_password, "pw") == 0,
+           "[inet_http_server] port, username, password");
+    TAP_OK(d.warnings.n == 0, "no warning for the HTTP sections or [supervisorctl]");
+    config_free(cfg);
+    diag_free(&d);
+    cfg = load("[inet_http_server]\nport = 9001\nsocket = x\n[program:a]\ncommand = /bin/true\n",
+               &d);
+    TAP_OK(!cfg && has_message(&d.errors, "tend.ini:3: [inet_http_server] socket: unknown option"),
+           "an unknown option of [inet_http_server] is an error with its line");
+    config_free(cfg);
+    diag_free(&d);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -266,6 +322,8 @@ int main(void)
     test_includes();
     test_errors();
     test_warnings();
+    test_http_sections();
+    test_eventlistener();
     char *cmd = xasprintf("rm -rf '%s'", dir);
     if (system(cmd) != 0) {
         printf("# could not remove %s\n", dir);
