@@ -237,6 +237,8 @@ command = python3 -c 'import socket, time; s = socket.socket(); s.setsockopt(soc
 startsecs = 0
 healthcheck = tcp:127.0.0.1:$port
 healthcheck_interval = 200ms
+; python3 may take seconds to start on a loaded machine: 100 failures in a row before a restart
+healthcheck_retries = 100
 EOF2
 )
     start_tend "$CFG"
