@@ -83,7 +83,18 @@ spawn_rlimit_name(int resource)
 
 /* ---- the child side: async-signal-safe calls only ---- */
 
-#define SPAWN_CHILD_STACK (64 * 1024) /* the child's frames before exec; sanitizers need more */
+#define SPAWN_CHILD_STACK (64 * 1024) /* the child's frames before exec */
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SPAWN_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SPAWN_SANITIZED 1
+#endif
+#endif
+#ifndef SPAWN_SANITIZED
+#define SPAWN_SANITIZED 0
+#endif
 
 NORETURN static void
 spawn_child_fail(int errfd, int step, int index)
@@ -338,10 +349,19 @@ spawn_child(const struct spawn_request *req, pid_t *pid, struct spawn_error *e)
      * below is already there. The child writes only to its own stack, below, its own fd table
      * and signal dispositions (no CLONE_FILES, no CLONE_SIGHAND); it makes system calls only,
      * and tend's signals stay blocked until it is gone. */
-    _Alignas(16) char stack[SPAWN_CHILD_STACK];
     struct spawn_clone_arg arg = {req, path, {errpipe[0], errpipe[1]}};
+#if SPAWN_SANITIZED
+    /* the sanitizers' interceptors take locks in the child that the parent shares with
+     * CLONE_VM (a deadlock): a plain fork there */
+    pid_t child = fork();
+    if (child == 0) {
+        spawn_clone_main(&arg);
+    }
+#else
+    _Alignas(16) char stack[SPAWN_CHILD_STACK];
     pid_t child = clone(spawn_clone_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
                         &arg);
+#endif
     int fork_errno = errno;
     sigprocmask(SIG_SETMASK, &saved, NULL);
     close(errpipe[1]);
