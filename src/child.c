@@ -88,6 +88,38 @@ child_spawn(struct spawn_request *req, const struct child_stdio *io, pid_t *pid,
 
 /* ---- reading ---- */
 
+/* A read or splice that took a whole default pipe found it full: the writer is faster than
+ * one chunk per wakeup, so give it room (silently kept small where the kernel refuses). */
+static void
+child_reader_grow(struct child_reader *r, size_t n)
+{
+    if (!r->grown && n >= CHILD_PIPE_DEFAULT) {
+        r->grown = true;
+        fcntl(r->fd, F_SETPIPE_SZ, CHILD_PIPE_GROWN);
+    }
+}
+
+/* One chunk: spliced where the reader can, read otherwise. > 0 bytes, 0 EOF, -1 errno. */
+static ssize_t
+child_reader_take(struct child_reader *r, char *buf, size_t size)
+{
+    if (r->on_splice) {
+        ssize_t n = r->on_splice(r);
+        if (n >= 0 || errno == EAGAIN || errno == EINTR) {
+            if (n > 0) {
+                child_reader_grow(r, (size_t)n);
+            }
+            return n;
+        }
+    }
+    ssize_t n = read(r->fd, buf, size);
+    if (n > 0) {
+        child_reader_grow(r, (size_t)n);
+        r->on_data(r, buf, (size_t)n);
+    }
+    return n;
+}
+
 static void
 child_reader_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -95,10 +127,9 @@ child_reader_cb(struct ev_loop *loop, ev_io *w, int revents)
     (void)revents;
     struct child_reader *r = (struct child_reader *)w;
     char buf[CHILD_READ_SIZE];
-    /* one read per wakeup: a chatty child cannot starve the other pipes */
-    ssize_t n = read(r->fd, buf, sizeof(buf));
+    /* one chunk per wakeup: a chatty child cannot starve the other pipes */
+    ssize_t n = child_reader_take(r, buf, sizeof(buf));
     if (n > 0) {
-        r->on_data(r, buf, (size_t)n);
         return;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -130,6 +161,7 @@ child_reader_start(struct child_reader *r, int fd)
 {
     r->fd = fd;
     r->paused = false;
+    r->grown = false;
     r->read_errno = 0;
     ev_io_set(&r->io, fd, EV_READ); /* again for a new fd, even when the number is reused */
     ev_io_start(r->loop, &r->io);
@@ -158,13 +190,14 @@ child_reader_resume(struct child_reader *r)
 }
 
 void
-child_reader_drain(struct child_reader *r, int max_reads)
+child_reader_drain(struct child_reader *r, size_t max_bytes)
 {
     char buf[CHILD_READ_SIZE];
-    for (int i = 0; i < max_reads && r->fd >= 0; i++) {
-        ssize_t n = read(r->fd, buf, sizeof(buf));
+    size_t total = 0;
+    while (total < max_bytes && r->fd >= 0) {
+        ssize_t n = child_reader_take(r, buf, sizeof(buf));
         if (n > 0) {
-            r->on_data(r, buf, (size_t)n);
+            total += (size_t)n;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else {

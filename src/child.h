@@ -15,7 +15,11 @@
 #include "spawn.h"
 #include "util.h"
 
-#define CHILD_READ_SIZE 65536 /* one read per wakeup, into a buffer on the stack */
+#define CHILD_READ_SIZE (256 * 1024) /* one read per wakeup, into a buffer on the stack */
+/* A pipe found full (a read or splice of a whole default pipe, 64 KiB) is grown to this once,
+ * so a chatty child costs fewer wakeups; quiet children keep the kernel's default. */
+#define CHILD_PIPE_GROWN (1024 * 1024)
+#define CHILD_PIPE_DEFAULT 65536
 
 /* A pipe with both ends close-on-exec and tend's end non-blocking (the child's end stays
  * blocking: ordinary programs do not expect EAGAIN). tends_end is 0 (tend reads) or 1 (tend
@@ -53,15 +57,21 @@ typedef void (*child_data_fn)(struct child_reader *r, const char *buf, size_t n)
 /* The pipe reached EOF or a read error (read_errno) and is closed; only from the loop, not
  * from child_reader_close. The callback may free the reader. */
 typedef void (*child_eof_fn)(struct child_reader *r);
+/* Optional, tried before each read: moves bytes from the pipe r->fd straight to where they go
+ * (splice into a log file). Returns the bytes moved, 0 at EOF, or -1 with errno: EAGAIN when
+ * the pipe is empty, anything else to read(2) this chunk instead (declined or failed). */
+typedef ssize_t (*child_splice_fn)(struct child_reader *r);
 
 struct child_reader {
     ev_io io;
     struct ev_loop *loop;
     int fd;      /* tend's read end; -1 once closed */
     bool paused; /* not read for now: the writer blocks on the full pipe */
+    bool grown;  /* the pipe was found full once and grown (or growing failed) */
     int read_errno;
     child_data_fn on_data;
     child_eof_fn on_eof;
+    child_splice_fn on_splice; /* NULL: always read */
     void *data;
 };
 
@@ -73,9 +83,9 @@ bool child_reader_open(const struct child_reader *r);
 /* Back-pressure: stop reading until resumed (the writer blocks once the pipe is full). */
 void child_reader_pause(struct child_reader *r);
 void child_reader_resume(struct child_reader *r);
-/* Reads what is in the pipe now, at most max_reads chunks (a grandchild may write forever),
+/* Reads what is in the pipe now, at most about max_bytes (a grandchild may write forever),
  * without waiting: for a child that has exited. Does not close. */
-void child_reader_drain(struct child_reader *r, int max_reads);
+void child_reader_drain(struct child_reader *r, size_t max_bytes);
 /* Stops the watcher and closes the fd; no EOF callback. */
 void child_reader_close(struct child_reader *r);
 

@@ -360,15 +360,16 @@ static void build_groups(struct loader *ld, struct config *cfg)
     }
 }
 
-static const char *group_of(struct loader *ld, struct config *cfg, const char *program)
+/* Names looked up while programs are built, hashed: thousands of programs stay linear. */
+struct build_index {
+    struct strmap program_at; /* program name -> index in cfg->procs of its first process */
+    struct strmap group_at;   /* program name -> index of the first group listing it */
+};
+
+static const char *group_of(const struct build_index *bx, struct config *cfg, const char *program)
 {
-    (void)ld;
-    for (size_t i = 0; i < cfg->ngroups; i++) {
-        if (strv_contains(&cfg->groups[i].programs, program)) {
-            return cfg->groups[i].name;
-        }
-    }
-    return NULL;
+    size_t g;
+    return strmap_get(&bx->group_at, program, &g) ? cfg->groups[g].name : NULL;
 }
 
 static void proc_config_free(struct proc_config *pc)
@@ -506,8 +507,8 @@ static void apply_program_option(struct loader *ld, const struct raw_section *se
     apply_option(ld, sec, opt, raw, ectx, pc);
 }
 
-static void build_program(struct loader *ld, struct config *cfg, const struct raw_section *sec,
-                          const char *hostname)
+static void build_program(struct loader *ld, struct config *cfg, struct build_index *bx,
+                          const struct raw_section *sec, const char *hostname)
 {
     bool fcgi = strncmp(sec->name, "fcgi-program:", 13) == 0;
     bool listener = strncmp(sec->name, "eventlistener:", 14) == 0;
@@ -517,12 +518,11 @@ static void build_program(struct loader *ld, struct config *cfg, const struct ra
                      "[%s]: invalid program name (no blanks, ':', '/', ',' or '*')", sec->name);
         return;
     }
-    for (size_t i = 0; i < cfg->nprocs; i++) {
-        if (strcmp(cfg->procs[i]->program, name) == 0) {
-            loader_error(ld, sec->file, sec->line, "[%s]: program defined twice (first at %s:%d)",
-                         sec->name, cfg->procs[i]->file, cfg->procs[i]->line);
-            return;
-        }
+    size_t first;
+    if (strmap_get(&bx->program_at, name, &first)) {
+        loader_error(ld, sec->file, sec->line, "[%s]: program defined twice (first at %s:%d)",
+                     sec->name, cfg->procs[first]->file, cfg->procs[first]->line);
+        return;
     }
     check_unknown_options(ld, sec, program_options, program_options_count, listener_keys,
                           listener ? ARRAY_SIZE(listener_keys) : 0);
@@ -531,7 +531,7 @@ static void build_program(struct loader *ld, struct config *cfg, const struct ra
     if (listener) {
         listener_options(ld, sec, &listen_mask, &buffer_size);
     }
-    const char *group = listener ? NULL : group_of(ld, cfg, name);
+    const char *group = listener ? NULL : group_of(bx, cfg, name);
     struct expand_ctx ectx = {
         .here = sec->here, .program_name = name, .group_name = group ? group : name,
         .host_node_name = hostname};
@@ -565,6 +565,9 @@ static void build_program(struct loader *ld, struct config *cfg, const struct ra
             apply_program_option(ld, sec, &program_options[o], &ectx, pc, listener);
         }
         pc->program = xstrdup(name);
+        if (i == 0) {
+            strmap_put(&bx->program_at, pc->program, cfg->nprocs); /* pc->program lives on */
+        }
         pc->fcgi = fcgi;
         if (fcgi && i == 0) {
             validate_fcgi(ld, sec, pc);
@@ -666,13 +669,23 @@ static struct config *config_read(const char *path, struct diag *d, bool global_
     }
     if (!global_only) {
         build_groups(&ld, cfg);
+        struct build_index bx;
+        strmap_init(&bx.program_at);
+        strmap_init(&bx.group_at);
+        for (size_t g = 0; g < cfg->ngroups; g++) {
+            for (size_t k = 0; k < cfg->groups[g].programs.n; k++) {
+                strmap_put(&bx.group_at, cfg->groups[g].programs.v[k], g);
+            }
+        }
         for (size_t s = 0; s < ld.nsections; s++) {
             if (strncmp(ld.sections[s].name, "program:", 8) == 0 ||
                 strncmp(ld.sections[s].name, "fcgi-program:", 13) == 0 ||
                 strncmp(ld.sections[s].name, "eventlistener:", 14) == 0) {
-                build_program(&ld, cfg, &ld.sections[s], hostname);
+                build_program(&ld, cfg, &bx, &ld.sections[s], hostname);
             }
         }
+        strmap_free(&bx.group_at);
+        strmap_free(&bx.program_at);
         validate(&ld, cfg);
         if (cfg->nprocs > 1) {
             qsort(cfg->procs, cfg->nprocs, sizeof(*cfg->procs), proc_order_cmp);

@@ -17,7 +17,9 @@
 #include "util.h"
 
 #define OUTPUT_LINE_MAX 8192   /* a longer console line is cut into pieces of this size */
-#define OUTPUT_DRAIN_READS 16  /* bounds a drain against a grandchild writing forever */
+/* bounds a drain against a grandchild writing forever: a few times a grown pipe */
+#define OUTPUT_DRAIN_BYTES (4 * CHILD_PIPE_GROWN)
+#define OUTPUT_SPLICE_MAX CHILD_PIPE_GROWN /* at most one grown pipe per splice */
 #define OUTPUT_LINE_FIRST 128  /* first allocation of a console line; grows to the maximum */
 
 struct output_sink {
@@ -37,6 +39,8 @@ struct output_sink {
     int open_errno;         /* why the last open failed, for the writes that follow */
     time_t next_open;       /* monotonic second of the next automatic open attempt */
     int64_t size;
+    bool append_off; /* O_APPEND cleared on fd for splice(2), which refuses append-only files */
+    bool no_splice;  /* the file's filesystem cannot splice: read and write */
     uint64_t bytes;
     uint64_t write_errors;
 
@@ -147,6 +151,8 @@ output_file_open(struct output_sink *s, bool truncate)
         return -1;
     }
     s->fd = fd;
+    s->append_off = false;
+    s->no_splice = false;
     s->regular = S_ISREG(st.st_mode);
     s->size = s->regular ? (int64_t)st.st_size : 0;
     if (!s->regular && s->maxbytes > 0 && !s->nonregular_logged) {
@@ -196,9 +202,23 @@ output_file_rotate(struct output_sink *s)
     return output_file_open(s, s->backups == 0);
 }
 
+/* Sets O_APPEND again after splicing: other writers of the same file (stderr into the stdout
+ * log, a second program, logrotate's copytruncate) must not be overwritten. */
+static void
+output_file_append(struct output_sink *s)
+{
+    if (s->fd >= 0 && s->append_off) {
+        int flags = fcntl(s->fd, F_GETFL);
+        if (flags >= 0 && fcntl(s->fd, F_SETFL, flags | O_APPEND) == 0) {
+            s->append_off = false;
+        }
+    }
+}
+
 static void
 output_file_write(struct output_sink *s, const char *buf, size_t n)
 {
+    output_file_append(s);
     while (n > 0) {
         if (s->fd < 0) {
             /* retry an open that failed (a directory created later, EMFILE gone), at most once
@@ -623,6 +643,68 @@ output_sink_path(const struct output_sink *s)
 
 /* ---- the pipe readers ---- */
 
+/* Only the log file wants the bytes: no copy into tend, nothing that looks at them. Checked per
+ * chunk, so a `tend logs -f` follower attaching switches to reading at once. */
+static bool
+output_sink_splices(const struct output_sink *s)
+{
+    return s->fd >= 0 && s->regular && !s->no_splice && !s->console && s->ring_size == 0 &&
+           !s->timestamps && !s->syslog && !s->strip_ansi && s->nlisteners == 0;
+}
+
+/* Moves a chunk from the pipe into the log file with splice(2): never more than what is left
+ * before maxbytes, so rotation stays exact to the byte. Same contract as child_splice_fn. */
+static ssize_t
+output_sink_splice(struct output_sink *s, int pipe_fd)
+{
+    size_t len = OUTPUT_SPLICE_MAX;
+    if (s->maxbytes > 0) {
+        if (s->size >= s->maxbytes) {
+            errno = ENOSPC; /* a rotation failed: the write path retries it or drops */
+            return -1;
+        }
+        if ((uint64_t)(s->maxbytes - s->size) < len) {
+            len = (size_t)(s->maxbytes - s->size);
+        }
+    }
+    if (!s->append_off) {
+        int flags = fcntl(s->fd, F_GETFL);
+        if (flags < 0 || fcntl(s->fd, F_SETFL, flags & ~O_APPEND) < 0) {
+            return -1;
+        }
+        s->append_off = true;
+    }
+    /* at the end, as O_APPEND would be: another writer may have written since */
+    if (lseek(s->fd, 0, SEEK_END) < 0) {
+        return -1;
+    }
+    ssize_t n = splice(pipe_fd, NULL, s->fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0) {
+        if (errno == EINVAL) {
+            s->no_splice = true;
+        }
+        return -1; /* EAGAIN waits; anything else is read and written, and reported there */
+    }
+    s->size += n;
+    s->bytes += (uint64_t)n;
+    s->reported = false;
+    if (s->maxbytes > 0 && s->size >= s->maxbytes && output_file_rotate(s) < 0) {
+        output_file_failed(s, errno);
+    }
+    return n;
+}
+
+static ssize_t
+output_pipe_splice(struct child_reader *rd)
+{
+    struct output_pipe *p = rd->data;
+    if (!output_sink_splices(p->sink)) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    return output_sink_splice(p->sink, rd->fd);
+}
+
 static void
 output_pipe_data(struct child_reader *rd, const char *buf, size_t n)
 {
@@ -649,6 +731,7 @@ output_pipe_new(struct ev_loop *loop, int fd, struct output_sink *sink)
     struct output_pipe *p = xcalloc(1, sizeof(*p));
     p->sink = sink;
     child_reader_init(&p->rd, loop, output_pipe_data, output_pipe_eof, p);
+    p->rd.on_splice = output_pipe_splice;
     child_reader_start(&p->rd, fd);
     return p;
 }
@@ -679,7 +762,7 @@ output_pipe_drain_and_free(struct output_pipe *p)
     if (!p) {
         return;
     }
-    child_reader_drain(&p->rd, OUTPUT_DRAIN_READS);
+    child_reader_drain(&p->rd, OUTPUT_DRAIN_BYTES);
     child_reader_close(&p->rd);
     output_sink_flush(p->sink);
     free(p);

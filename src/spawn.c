@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,19 @@ spawn_rlimit_name(int resource)
 }
 
 /* ---- the child side: async-signal-safe calls only ---- */
+
+#define SPAWN_CHILD_STACK (64 * 1024) /* the child's frames before exec */
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SPAWN_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SPAWN_SANITIZED 1
+#endif
+#endif
+#ifndef SPAWN_SANITIZED
+#define SPAWN_SANITIZED 0
+#endif
 
 NORETURN static void
 spawn_child_fail(int errfd, int step, int index)
@@ -230,6 +244,21 @@ spawn_child_side(const struct spawn_request *req, const char *path, int errfd)
     spawn_child_fail(errfd, SPAWN_STEP_EXEC, 0);
 }
 
+/* clone's entry in the child: on its own stack, in tend's memory until it executes */
+struct spawn_clone_arg {
+    const struct spawn_request *req;
+    const char *path;
+    int errfds[2];
+};
+
+static int
+spawn_clone_main(void *arg)
+{
+    const struct spawn_clone_arg *a = arg;
+    close(a->errfds[0]); /* the child's own fd table: tend keeps its end */
+    spawn_child_side(a->req, a->path, a->errfds[1]);
+}
+
 /* ---- the parent side ---- */
 
 static void
@@ -315,11 +344,24 @@ spawn_child(const struct spawn_request *req, pid_t *pid, struct spawn_error *e)
     sigset_t all, saved;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &saved);
+    /* vfork-style: the child borrows tend's memory (no page tables to copy, no copy-on-write
+     * faults in tend afterwards) and tend sleeps until it executed or failed, so the report
+     * below is already there. The child writes only to its own stack, below, its own fd table
+     * and signal dispositions (no CLONE_FILES, no CLONE_SIGHAND); it makes system calls only,
+     * and tend's signals stay blocked until it is gone. */
+    struct spawn_clone_arg arg = {req, path, {errpipe[0], errpipe[1]}};
+#if SPAWN_SANITIZED
+    /* the sanitizers' interceptors take locks in the child that the parent shares with
+     * CLONE_VM (a deadlock): a plain fork there */
     pid_t child = fork();
     if (child == 0) {
-        close(errpipe[0]);
-        spawn_child_side(req, path, errpipe[1]);
+        spawn_clone_main(&arg);
     }
+#else
+    _Alignas(16) char stack[SPAWN_CHILD_STACK];
+    pid_t child = clone(spawn_clone_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
+                        &arg);
+#endif
     int fork_errno = errno;
     sigprocmask(SIG_SETMASK, &saved, NULL);
     close(errpipe[1]);

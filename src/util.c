@@ -289,3 +289,70 @@ int mkdir_parents(const char *path, int mode)
     free(dir);
     return rc;
 }
+
+/* ---- strmap: open addressing with linear probing, at most half full ---- */
+
+static size_t strmap_hash(const char *s)
+{
+    size_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    }
+    return h;
+}
+
+void strmap_init(struct strmap *m)
+{
+    m->slots = NULL;
+    m->cap = m->n = 0;
+}
+
+void strmap_free(struct strmap *m)
+{
+    free(m->slots);
+    strmap_init(m);
+}
+
+static struct strmap_slot *strmap_slot(const struct strmap *m, const char *key)
+{
+    size_t i = strmap_hash(key) & (m->cap - 1);
+    while (m->slots[i].key && strcmp(m->slots[i].key, key) != 0) {
+        i = (i + 1) & (m->cap - 1);
+    }
+    return &m->slots[i];
+}
+
+bool strmap_put(struct strmap *m, const char *key, size_t value)
+{
+    if (2 * (m->n + 1) > m->cap) {
+        struct strmap old = *m;
+        m->cap = old.cap ? 2 * old.cap : 16;
+        m->slots = xcalloc(m->cap, sizeof(*m->slots));
+        for (size_t i = 0; i < old.cap; i++) {
+            if (old.slots[i].key) {
+                *strmap_slot(m, old.slots[i].key) = old.slots[i];
+            }
+        }
+        free(old.slots);
+    }
+    struct strmap_slot *slot = strmap_slot(m, key);
+    if (slot->key) {
+        return false;
+    }
+    slot->key = key;
+    slot->value = value;
+    m->n++;
+    return true;
+}
+
+bool strmap_get(const struct strmap *m, const char *key, size_t *value)
+{
+    if (m->cap == 0) {
+        return false;
+    }
+    const struct strmap_slot *slot = strmap_slot(m, key);
+    if (slot->key && value) {
+        *value = slot->value;
+    }
+    return slot->key != NULL;
+}

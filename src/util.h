@@ -62,6 +62,23 @@ bool strv_equal(const struct strv *a, const struct strv *b);
 /* Sets or replaces NAME=... in an environment vector; entry is "NAME=VALUE". */
 void strv_setenv(struct strv *env, const char *entry);
 
+/* A hash from borrowed strings (they must outlive the map) to indexes: name lookups over
+ * thousands of programs in constant time. The first value put for a key stays. */
+struct strmap {
+    struct strmap_slot {
+        const char *key; /* NULL: empty */
+        size_t value;
+    } *slots;
+    size_t cap, n; /* cap is 0 or a power of two */
+};
+
+void strmap_init(struct strmap *m);
+void strmap_free(struct strmap *m);
+/* Stores key -> value unless key is there; returns false when it was (the old value stays). */
+bool strmap_put(struct strmap *m, const char *key, size_t value);
+/* True when key is there, with its value in *value (when value is not NULL). */
+bool strmap_get(const struct strmap *m, const char *key, size_t *value);
+
 /* Creates the missing directories above path (the last one with mode; those above it 0755).
  * -1 with errno when the last one cannot be created. */
 int mkdir_parents(const char *path, int mode);

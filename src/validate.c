@@ -28,33 +28,35 @@ static const struct {
     {"ctlplugin:", "a Python supervisorctl plugin; tend runs no Python; ignored", NULL, 0, false},
 };
 
+/* What every check looks names up in, hashed once: with 10,000 programs a linear search per
+ * name made `tend check` quadratic. */
+struct validate_index {
+    struct strv names;                 /* the program names, once each, in config order */
+    struct strmap name_at;             /* program name -> its index in names */
+    const struct proc_config **first;  /* per name: its first process */
+    struct strmap section_at;          /* program name -> index of its section */
+};
+
 static const struct raw_section *
-find_program_section(struct loader *ld, const char *program)
+find_program_section(struct loader *ld, const struct validate_index *ix, const char *program)
 {
-    for (size_t s = 0; s < ld->nsections; s++) {
-        const char *n = ld->sections[s].name;
-        if ((strncmp(n, "program:", 8) == 0 && strcmp(n + 8, program) == 0) ||
-            (strncmp(n, "fcgi-program:", 13) == 0 && strcmp(n + 13, program) == 0) ||
-            (strncmp(n, "eventlistener:", 14) == 0 && strcmp(n + 14, program) == 0)) {
-            return &ld->sections[s];
-        }
-    }
-    return NULL;
+    size_t s;
+    return strmap_get(&ix->section_at, program, &s) ? &ld->sections[s] : NULL;
+}
+
+static const struct proc_config *
+find_program(const struct validate_index *ix, const char *program)
+{
+    size_t at;
+    return strmap_get(&ix->name_at, program, &at) ? ix->first[at] : NULL;
 }
 
 /* Depth-first search over depends_on; on a back edge the path from it is the cycle. */
 static bool
-find_cycle(struct loader *ld, struct config *cfg, const char *program, struct strv *path,
-           int *state_of, struct strv *names)
+find_cycle(const struct validate_index *ix, const char *program, struct strv *path, int *state_of)
 {
-    size_t idx = 0;
-    while (idx < names->n && strcmp(names->v[idx], program) != 0) {
-        idx++;
-    }
-    if (idx == names->n) {
-        return false;
-    }
-    if (state_of[idx] == 2) {
+    size_t idx;
+    if (!strmap_get(&ix->name_at, program, &idx) || state_of[idx] == 2) {
         return false;
     }
     strv_push(path, program);
@@ -62,23 +64,18 @@ find_cycle(struct loader *ld, struct config *cfg, const char *program, struct st
         return true;
     }
     state_of[idx] = 1;
-    const struct proc_config *pc = NULL;
-    for (size_t i = 0; i < cfg->nprocs && !pc; i++) {
-        if (strcmp(cfg->procs[i]->program, program) == 0) {
-            pc = cfg->procs[i];
-        }
-    }
-    for (size_t d = 0; pc && d < pc->depends_on.n; d++) {
-        if (find_cycle(ld, cfg, pc->depends_on.v[d], path, state_of, names)) {
+    const struct proc_config *pc = ix->first[idx];
+    for (size_t d = 0; d < pc->depends_on.n; d++) {
+        if (find_cycle(ix, pc->depends_on.v[d], path, state_of)) {
             return true;
         }
     }
     /* a pipeline is a dependency too: the writer needs its reader */
-    const struct strv *targets[] = {pc ? &pc->stdout : NULL, pc ? &pc->stderr : NULL};
-    for (size_t t = 0; t < 2 && pc; t++) {
+    const struct strv *targets[] = {&pc->stdout, &pc->stderr};
+    for (size_t t = 0; t < 2; t++) {
         for (size_t d = 0; d < targets[t]->n; d++) {
             if (strncmp(targets[t]->v[d], "program:", 8) == 0 &&
-                find_cycle(ld, cfg, targets[t]->v[d] + 8, path, state_of, names)) {
+                find_cycle(ix, targets[t]->v[d] + 8, path, state_of)) {
                 return true;
             }
         }
@@ -91,56 +88,63 @@ find_cycle(struct loader *ld, struct config *cfg, const char *program, struct st
 
 /* Two programs may not give a process the same name. */
 static void
-validate_unique_names(struct loader *ld, struct config *cfg, struct strv *names)
+validate_unique_names(struct loader *ld, struct config *cfg, const struct validate_index *ix)
 {
-    (void)names;
+    (void)ix;
+    struct strmap first_named;
+    strmap_init(&first_named);
     for (size_t i = 0; i < cfg->nprocs; i++) {
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(cfg->procs[i]->name, cfg->procs[j]->name) == 0 &&
-                strcmp(cfg->procs[i]->program, cfg->procs[j]->program) != 0) {
-                loader_error(ld, cfg->procs[i]->file, cfg->procs[i]->line,
-                             "[program:%s]: process name '%s' is already used by "
-                             "[program:%s] at %s:%d",
-                             cfg->procs[i]->program, cfg->procs[i]->name, cfg->procs[j]->program,
-                             cfg->procs[j]->file, cfg->procs[j]->line);
-            }
+        size_t j;
+        if (strmap_put(&first_named, cfg->procs[i]->name, i)) {
+            continue;
+        }
+        strmap_get(&first_named, cfg->procs[i]->name, &j);
+        if (strcmp(cfg->procs[i]->program, cfg->procs[j]->program) != 0) {
+            loader_error(ld, cfg->procs[i]->file, cfg->procs[i]->line,
+                         "[program:%s]: process name '%s' is already used by "
+                         "[program:%s] at %s:%d",
+                         cfg->procs[i]->program, cfg->procs[i]->name, cfg->procs[j]->program,
+                         cfg->procs[j]->file, cfg->procs[j]->line);
         }
     }
+    strmap_free(&first_named);
 }
 
 /* Groups name existing programs, each program in one group at most. */
 static void
-validate_groups(struct loader *ld, struct config *cfg, struct strv *names)
+validate_groups(struct loader *ld, struct config *cfg, const struct validate_index *ix)
 {
-    (void)names;
+    struct strmap group_of;
+    strmap_init(&group_of);
     for (size_t g = 0; g < cfg->ngroups; g++) {
         struct group_config *grp = &cfg->groups[g];
         for (size_t p = 0; p < grp->programs.n; p++) {
-            if (!find_program_section(ld, grp->programs.v[p])) {
+            if (!find_program_section(ld, ix, grp->programs.v[p])) {
                 loader_error(ld, grp->file, grp->line, "[group:%s] programs: no [program:%s]",
                              grp->name, grp->programs.v[p]);
             }
-            for (size_t h = 0; h < g; h++) {
-                if (strv_contains(&cfg->groups[h].programs, grp->programs.v[p])) {
-                    loader_error(ld, grp->file, grp->line,
-                                 "[group:%s] programs: %s is already in [group:%s]", grp->name,
-                                 grp->programs.v[p], cfg->groups[h].name);
-                }
+            size_t h;
+            if (!strmap_put(&group_of, grp->programs.v[p], g) &&
+                strmap_get(&group_of, grp->programs.v[p], &h) && h != g) {
+                loader_error(ld, grp->file, grp->line,
+                             "[group:%s] programs: %s is already in [group:%s]", grp->name,
+                             grp->programs.v[p], cfg->groups[h].name);
             }
         }
     }
+    strmap_free(&group_of);
 }
 
 /* depends_on names programs that exist, and not the program itself. */
 static void
-validate_depends_on(struct loader *ld, struct config *cfg, struct strv *names)
+validate_depends_on(struct loader *ld, struct config *cfg, const struct validate_index *ix)
 {
     for (size_t i = 0; i < cfg->nprocs; i++) {
         const struct proc_config *pc = cfg->procs[i];
-        const struct raw_section *sec = find_program_section(ld, pc->program);
+        const struct raw_section *sec = find_program_section(ld, ix, pc->program);
         const struct raw_option *raw = sec ? section_get(sec, "depends_on") : NULL;
         for (size_t d = 0; d < pc->depends_on.n; d++) {
-            if (!strv_contains(names, pc->depends_on.v[d])) {
+            if (!strmap_get(&ix->name_at, pc->depends_on.v[d], NULL)) {
                 loader_error(ld, pc->file, raw ? raw->line : pc->line,
                              "[program:%s] depends_on: no [program:%s]", pc->program,
                              pc->depends_on.v[d]);
@@ -155,12 +159,11 @@ validate_depends_on(struct loader *ld, struct config *cfg, struct strv *names)
 
 /* stdout/stderr = program:NAME name programs whose stdin tend can feed. */
 static void
-validate_pipes(struct loader *ld, struct config *cfg, struct strv *names)
+validate_pipes(struct loader *ld, struct config *cfg, const struct validate_index *ix)
 {
-    (void)names;
     for (size_t i = 0; i < cfg->nprocs; i++) {
         const struct proc_config *pc = cfg->procs[i];
-        const struct raw_section *sec = find_program_section(ld, pc->program);
+        const struct raw_section *sec = find_program_section(ld, ix, pc->program);
         const char *opts[] = {"stdout", "stderr"};
         const struct strv *lists[] = {&pc->stdout, &pc->stderr};
         for (size_t t = 0; t < 2; t++) {
@@ -170,12 +173,7 @@ validate_pipes(struct loader *ld, struct config *cfg, struct strv *names)
                 if (strncmp(target, "program:", 8) != 0) {
                     continue;
                 }
-                const struct proc_config *reader = NULL;
-                for (size_t k = 0; k < cfg->nprocs && !reader; k++) {
-                    if (strcmp(cfg->procs[k]->program, target + 8) == 0) {
-                        reader = cfg->procs[k];
-                    }
-                }
+                const struct proc_config *reader = find_program(ix, target + 8);
                 if (!reader) {
                     loader_error(ld, pc->file, raw ? raw->line : pc->line,
                                  "[program:%s] %s: no [program:%s]", pc->program, opts[t],
@@ -200,13 +198,14 @@ validate_pipes(struct loader *ld, struct config *cfg, struct strv *names)
 
 /* No dependency cycle: the first one found is reported with its path. */
 static void
-validate_no_cycle(struct loader *ld, struct config *cfg, struct strv *names)
+validate_no_cycle(struct loader *ld, struct config *cfg, const struct validate_index *ix)
 {
-    int *state_of = xcalloc(names->n, sizeof(int));
+    const struct strv *names = &ix->names;
+    int *state_of = xcalloc(names->n ? names->n : 1, sizeof(int));
     for (size_t n = 0; n < names->n; n++) {
         struct strv path;
         strv_init(&path);
-        if (state_of[n] == 0 && find_cycle(ld, cfg, names->v[n], &path, state_of, names)) {
+        if (state_of[n] == 0 && find_cycle(ix, names->v[n], &path, state_of)) {
             /* path ends with the repeated name; print from its first occurrence */
             const char *again = path.v[path.n - 1];
             size_t from = 0;
@@ -218,7 +217,7 @@ validate_no_cycle(struct loader *ld, struct config *cfg, struct strv *names)
             for (size_t k = from; k < path.n; k++) {
                 strbuf_addf(&sb, "%s%s", k > from ? " -> " : "", path.v[k]);
             }
-            const struct raw_section *sec = find_program_section(ld, again);
+            const struct raw_section *sec = find_program_section(ld, ix, again);
             const struct raw_option *raw = sec ? section_get(sec, "depends_on") : NULL;
             loader_error(ld, sec ? sec->file : cfg->global.file,
                          raw ? raw->line : (sec ? sec->line : 0),
@@ -234,16 +233,17 @@ validate_no_cycle(struct loader *ld, struct config *cfg, struct strv *names)
 
 /* [tend] exit_with names a program. */
 static void
-validate_exit_with(struct loader *ld, struct config *cfg, struct strv *names)
+validate_exit_with(struct loader *ld, struct config *cfg, const struct validate_index *ix)
 {
-    if (cfg->global.exit_with && !strv_contains(names, cfg->global.exit_with)) {
+    if (cfg->global.exit_with && !strmap_get(&ix->name_at, cfg->global.exit_with, NULL)) {
         loader_error(ld, cfg->global.file, 0, "[tend] exit_with: no [program:%s]",
                      cfg->global.exit_with);
     }
 }
 
 /* The checks that need the whole configuration, in order; each reports through loader_error. */
-static void (*const validate_steps[])(struct loader *, struct config *, struct strv *) = {
+static void (*const validate_steps[])(struct loader *, struct config *,
+                                      const struct validate_index *) = {
     validate_unique_names, validate_groups,   validate_depends_on,
     validate_pipes,        validate_no_cycle, validate_exit_with,
 };
@@ -251,18 +251,35 @@ static void (*const validate_steps[])(struct loader *, struct config *, struct s
 void
 validate(struct loader *ld, struct config *cfg)
 {
-    /* the program names, once each */
-    struct strv names;
-    strv_init(&names);
+    struct validate_index ix;
+    strv_init(&ix.names);
+    strmap_init(&ix.name_at);
+    strmap_init(&ix.section_at);
+    ix.first = xcalloc(cfg->nprocs ? cfg->nprocs : 1, sizeof(*ix.first));
     for (size_t i = 0; i < cfg->nprocs; i++) {
-        if (!strv_contains(&names, cfg->procs[i]->program)) {
-            strv_push(&names, cfg->procs[i]->program);
+        /* keys borrowed from the configuration, which outlives the index */
+        if (strmap_put(&ix.name_at, cfg->procs[i]->program, ix.names.n)) {
+            ix.first[ix.names.n] = cfg->procs[i];
+            strv_push(&ix.names, cfg->procs[i]->program);
+        }
+    }
+    for (size_t s = 0; s < ld->nsections; s++) {
+        const char *n = ld->sections[s].name;
+        if (strncmp(n, "program:", 8) == 0) {
+            strmap_put(&ix.section_at, n + 8, s);
+        } else if (strncmp(n, "fcgi-program:", 13) == 0) {
+            strmap_put(&ix.section_at, n + 13, s);
+        } else if (strncmp(n, "eventlistener:", 14) == 0) {
+            strmap_put(&ix.section_at, n + 14, s);
         }
     }
     for (size_t k = 0; k < ARRAY_SIZE(validate_steps); k++) {
-        validate_steps[k](ld, cfg, &names);
+        validate_steps[k](ld, cfg, &ix);
     }
-    strv_free(&names);
+    free(ix.first);
+    strmap_free(&ix.section_at);
+    strmap_free(&ix.name_at);
+    strv_free(&ix.names);
 }
 
 void
