@@ -28,6 +28,14 @@ static const struct {
     {"ctlplugin:", "a Python supervisorctl plugin; tend runs no Python; ignored", NULL, 0, false},
 };
 
+/* [rpcinterface:supervisor] as every supervisord.conf has it: the interface tend implements. */
+static bool supervisors_own_rpcinterface(const struct raw_section *sec)
+{
+    const struct raw_option *o = section_get(sec, "supervisor.rpcinterface_factory");
+    return strncmp(sec->name, "rpcinterface:", 13) == 0 && o &&
+           strcmp(o->value, "supervisor.rpcinterface:make_main_rpcinterface") == 0;
+}
+
 /* What every check looks names up in, hashed once: with 10,000 programs a linear search per
  * name made `tend check` quadratic. */
 struct validate_index {
@@ -321,6 +329,9 @@ check_sections(struct loader *ld)
                                sec->name);
             }
             continue;
+        }
+        if (supervisors_own_rpcinterface(sec)) {
+            continue; /* tend serves that interface itself (supervisor.*, at /RPC2) */
         }
         if (ignored_sections[ign].why) {
             loader_warning(ld, sec->file, sec->line, "[%s]: %s", sec->name,
