@@ -563,27 +563,36 @@ struct xv *m_start_process(struct call *c)
     return xv_bool(true);
 }
 
-struct xv *m_start_process_group(struct call *c)
+/* The processes of the group that the first parameter names ("g" or "g:*"): false after a
+ * fault (no string, or BAD_NAME). The caller frees *procs. */
+static bool group_param_procs(struct call *c, struct proc ***procs, size_t *np)
 {
-    if (!rpc_nparams(c, 1, 2)) {
-        return NULL;
-    }
     const char *spec = rpc_param_str(c, 0);
     if (!spec) {
-        return NULL;
+        return false;
     }
     char *g, *n;
     rpc_split_namespec(spec, &g, &n);
     free(n);
     if (!rpc_group_exists(c->r->sv, g)) {
         free(g);
-        return rpc_fail(c, FAULT_BAD_NAME, spec);
+        rpc_fail(c, FAULT_BAD_NAME, spec);
+        return false;
     }
+    *procs = rpc_select_procs(c->r->sv, g, np);
+    free(g);
+    return true;
+}
+
+struct xv *m_start_process_group(struct call *c)
+{
+    struct proc **procs;
     size_t np;
-    struct proc **procs = rpc_select_procs(c->r->sv, g, &np);
+    if (!rpc_nparams(c, 1, 2) || !group_param_procs(c, &procs, &np)) {
+        return NULL;
+    }
     struct xv *v = start_many(c, procs, np, rpc_param_wait(c, 1));
     free(procs);
-    free(g);
     return v;
 }
 
@@ -628,25 +637,13 @@ struct xv *m_stop_process(struct call *c)
 
 struct xv *m_stop_process_group(struct call *c)
 {
-    if (!rpc_nparams(c, 1, 2)) {
-        return NULL;
-    }
-    const char *spec = rpc_param_str(c, 0);
-    if (!spec) {
-        return NULL;
-    }
-    char *g, *n;
-    rpc_split_namespec(spec, &g, &n);
-    free(n);
-    if (!rpc_group_exists(c->r->sv, g)) {
-        free(g);
-        return rpc_fail(c, FAULT_BAD_NAME, spec);
-    }
+    struct proc **procs;
     size_t np;
-    struct proc **procs = rpc_select_procs(c->r->sv, g, &np);
+    if (!rpc_nparams(c, 1, 2) || !group_param_procs(c, &procs, &np)) {
+        return NULL;
+    }
     struct xv *v = stop_many(c, procs, np, rpc_param_wait(c, 1));
     free(procs);
-    free(g);
     return v;
 }
 
@@ -750,27 +747,18 @@ struct xv *m_signal_process_group(struct call *c)
     if (!rpc_nparams(c, 2, 2)) {
         return NULL;
     }
-    const char *spec = rpc_param_str(c, 0);
+    struct proc **procs;
+    size_t np;
     int sig;
-    if (!spec) {
+    if (!group_param_procs(c, &procs, &np)) {
         return NULL;
-    }
-    char *g, *n;
-    rpc_split_namespec(spec, &g, &n);
-    free(n);
-    if (!rpc_group_exists(c->r->sv, g)) {
-        free(g);
-        return rpc_fail(c, FAULT_BAD_NAME, spec);
     }
     if (!param_signal(c, 1, &sig)) {
-        free(g);
+        free(procs);
         return NULL;
     }
-    size_t np;
-    struct proc **procs = rpc_select_procs(c->r->sv, g, &np);
     struct xv *v = signal_many(procs, np, sig);
     free(procs);
-    free(g);
     return v;
 }
 
