@@ -17,8 +17,6 @@
 #include "util.h"
 
 #define OUTPUT_LINE_MAX 8192   /* a longer console line is cut into pieces of this size */
-/* bounds a drain against a grandchild writing forever: a few times a grown pipe */
-#define OUTPUT_DRAIN_BYTES (4 * CHILD_PIPE_GROWN)
 #define OUTPUT_SPLICE_MAX CHILD_PIPE_GROWN /* at most one grown pipe per splice */
 #define OUTPUT_LINE_FIRST 128  /* first allocation of a console line; grows to the maximum */
 

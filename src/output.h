@@ -11,6 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "child.h"
+
+/* bounds a drain against a grandchild writing forever: a few times a grown pipe */
+#define OUTPUT_DRAIN_BYTES (4 * CHILD_PIPE_GROWN)
+
 struct output_options {
     const char *name;     /* process name, for the console prefix and messages */
     const char *stream;   /* "stdout" or "stderr", for messages */
