@@ -104,7 +104,10 @@ struct supervisor {
     struct pid_map pids; /* program, probe and health-check pids -> their proc */
     const struct ready_reports *reports; /* how ready.c reports back (set by supervisor_new) */
     void (*proc_stopped)(struct proc *p); /* a stop finished: shutdown or reload goes on */
-    ev_child child_watcher;
+    ev_child child_watcher; /* libev's reaping, used only when there is no signalfd */
+    int sigchld_fd;         /* SIGCHLD read with the pid in it (reaper.c), or -1 */
+    ev_io sigchld_watcher;
+    ev_timer sweep_timer;   /* a waitpid(-1) sweep shortly after a SIGCHLD */
     char *notify_path; /* NOTIFY_SOCKET for ready = notify programs */
     int notify_fd;
     ev_io notify_watcher;

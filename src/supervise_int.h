@@ -6,6 +6,7 @@
 #ifndef TEND_SUPERVISE_INT_H
 #define TEND_SUPERVISE_INT_H
 
+#include "reaper.h"
 #include "supervise.h"
 
 /* ---- supervise.c: the state machine ---- */
@@ -50,6 +51,11 @@ struct proc *deps_failed(const struct proc *p);
 
 void shutdown_next_level(struct supervisor *sv);
 void shutdown_proc_done(struct supervisor *sv, struct proc *p);
+
+/* ---- supervisor.c and reaper.c: reaping ---- */
+
+/* A reaped pid and its wait status: dispatched to its proc, or counted as an orphan. */
+void supervisor_reaped(struct supervisor *sv, pid_t pid, int status);
 
 /* ---- reload.c ---- */
 

@@ -1,6 +1,6 @@
-/* supervisor.c - the supervisor as a whole: construction, the one ev_child that reaps every
- * pid (programs, probes, checks, orphans), the all-process entry points, freeing.
- * Calls reload, shutdown, supervise.c, wiring, deps, ready, pidmap and log. */
+/* supervisor.c - the supervisor as a whole: construction, what a reaped pid was (program,
+ * probe, check or orphan; reaper.c and one ev_child reap), the all-process entry points,
+ * freeing. Calls reload, shutdown, supervise.c, wiring, deps, ready, reaper, pidmap, log. */
 #include "supervise_int.h"
 
 #include <stdlib.h>
@@ -22,32 +22,37 @@ static void supervisor_proc_stopped(struct proc *p)
 }
 
 /* Every reaped pid: the program, its probe, its health check, or an orphan. */
-static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
+void supervisor_reaped(struct supervisor *sv, pid_t pid, int status)
 {
-    struct supervisor *sv = w->data;
-    (void)loop;
-    (void)revents;
-    if (!WIFEXITED(w->rstatus) && !WIFSIGNALED(w->rstatus)) {
+    if (!WIFEXITED(status) && !WIFSIGNALED(status)) {
         return; /* stopped or continued: not an exit */
     }
-    struct pid_entry *e = pid_map_find(&sv->pids, w->rpid);
+    struct pid_entry *e = pid_map_find(&sv->pids, pid);
     if (!e) {
-        /* an orphan re-parented to tend (the subreaper): reaped by libev already */
+        /* an orphan re-parented to tend (the subreaper): already reaped */
         sv->orphans_reaped++;
-        log_debug("reaped orphan pid %d", (int)w->rpid);
+        log_debug("reaped orphan pid %d", (int)pid);
         return;
     }
     switch (e->kind) {
     case PID_MAIN:
-        proc_exited(e->proc, w->rstatus);
+        proc_exited(e->proc, status);
         break;
     case PID_PROBE:
-        ready_probe_exited(e->proc, w->rstatus);
+        ready_probe_exited(e->proc, status);
         break;
     case PID_HEALTH:
-        health_exited(e->proc, w->rstatus);
+        health_exited(e->proc, status);
         break;
     }
+}
+
+/* libev's SIGCHLD handling: orphans, and children spawned without the exit signal */
+static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    supervisor_reaped(w->data, w->rpid, w->rstatus);
 }
 
 struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool console)
@@ -74,6 +79,7 @@ struct supervisor *supervisor_new(struct ev_loop *loop, struct config *cfg, bool
     ev_child_init(&sv->child_watcher, child_cb, 0, 0);
     sv->child_watcher.data = sv;
     ev_child_start(loop, &sv->child_watcher);
+    reaper_init(sv);
     return sv;
 }
 
@@ -83,6 +89,7 @@ void supervisor_free(struct supervisor *sv)
         return;
     }
     ev_child_stop(sv->loop, &sv->child_watcher);
+    reaper_free(sv);
     ev_timer_stop(sv->loop, &sv->shutdown_deadline);
     for (size_t i = 0; i < sv->nprocs; i++) {
         struct proc *p = sv->procs[i];

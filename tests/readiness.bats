@@ -71,7 +71,7 @@ EOF2
 [tend]
 socket = $SOCK
 [program:api]
-command = python3 -c 'import os, socket, time; time.sleep(2); s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"]); open("$T/api.ready", "w").close(); time.sleep(1000)' $T
+command = python3 -c 'import os, socket, time; time.sleep(2); s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); open("$T/api.ready", "w").close(); s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"]); time.sleep(1000)' $T
 ready = notify
 [program:web]
 depends_on = api
@@ -87,7 +87,7 @@ EOF2
     [ "$(field api ready)" = true ]
     run ! log_has "not ready within"
     [ "$(line_of "api (pid $api_pid) is ready (READY=1)")" -lt "$(line_of 'web (pid')" ]
-    # web may see api.ready a moment late only if it started before READY=1: it did not
+    # api.ready exists before READY=1 is sent: a web started before it would not see it
     [ "$(cat "$T/web.starts")" = after ]
     [ "$(grep -c 'web (pid [0-9]*) spawned' "$BATS_TEST_TMPDIR/tend.err")" -eq 1 ]
 }

@@ -181,3 +181,27 @@ EOF2
     grep -q "mixed (pid [0-9]*) exited with status 1 after 1\.[0-9]*s (not expected); restarting$" "$T/tend.err"
     run ! log_has "FATAL"
 }
+
+@test "40 programs killed by one kill(2) call: every exit is seen (SIGCHLD does not queue), all restart, no zombie" {
+    {
+        printf '[tend]\nsocket = %s\n' "$SOCK"
+        for i in $(seq 1 40); do
+            printf '[program:w%d]\ncommand = %s 1007\nstartsecs = 0\nautorestart = true\n' "$i" "$SLEEP"
+        done
+    } >"$T/many.ini"
+    CFG=$T/many.ini
+    start_tend "$CFG"
+    wait_for 30 eval '[ "$(pgrep -c -f "^$SLEEP 1007")" -eq 40 ]'
+    wait_for 20 eval '[ "$(tend_ status --json | jq "[.[] | select(.state == \"RUNNING\")] | length")" -eq 40 ]'
+    # one signal to the whole set: their exits arrive together and share SIGCHLDs
+    old=$(pgrep -f "^$SLEEP 1007" | sort -n | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    kill -KILL $old
+    wait_for 30 eval '[ "$(tend_ status --json | jq "[.[] | select(.state == \"RUNNING\" and .restarts == 1)] | length")" -eq 40 ]'
+    new=$(pgrep -f "^$SLEEP 1007" | sort -n | tr '\n' ' ')
+    [ "$(echo $new | wc -w)" -eq 40 ]
+    for p in $old; do [[ " $new " != *" $p "* ]]; done
+    # every killed one was reaped: no zombie child of tend
+    [ -z "$(ps -o stat= --ppid "$TEND_PID" | grep Z)" ]
+    [ "$(grep -c 'killed by signal KILL' "$T/tend.err")" -eq 40 ]
+}
