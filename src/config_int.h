@@ -52,6 +52,8 @@ struct loader {
     char *key;        /* the option the reader just assembled, consumed by the handler */
     char *value;
     int key_line;
+    char *skipped;    /* global_only: what a skipped section was read into (reused) */
+    size_t skipped_cap;
 };
 
 /* config.c */

@@ -119,12 +119,19 @@ is_blank_or_comment(const char *l)
     return *l == '\0' || *l == ';' || *l == '#';
 }
 
+/* The sections a client looking for the socket (global_only) needs. */
+static bool
+loader_global_section(const char *name)
+{
+    return strcmp(name, "tend") == 0 || strcmp(name, "supervisord") == 0 ||
+           strcmp(name, "unix_http_server") == 0 || strcmp(name, "include") == 0;
+}
+
 static void
 loader_begin_section(struct loader *ld, const char *name, int line)
 {
     /* a client looking for the socket needs only the global sections (and includes) */
-    if (ld->global_only && strcmp(name, "tend") != 0 && strcmp(name, "supervisord") != 0 &&
-        strcmp(name, "unix_http_server") != 0 && strcmp(name, "include") != 0) {
+    if (ld->global_only && !loader_global_section(name)) {
         ld->current = -2;
         return;
     }
@@ -139,6 +146,69 @@ loader_begin_section(struct loader *ld, const char *name, int line)
     ld->current = (long)ld->nsections++;
 }
 
+/* True when the header line after a '[' (its rest, with the newline) names a section the
+ * client drops: anything else (a needed section, a malformed header) is read as usual. */
+static bool
+loader_header_skipped(char *rest)
+{
+    rest[strcspn(rest, "\r\n")] = '\0';
+    char *close = strchr(rest, ']');
+    if (!close || close == rest) {
+        return false;
+    }
+    if (close[1] && close[1] != ' ' && close[1] != '\t') {
+        return false; /* text right after ']' */
+    }
+    const char *after = close + 1 + strspn(close + 1, " \t");
+    if (*after && *after != ';' && *after != '#') {
+        return false;
+    }
+    *close = '\0';
+    return !loader_global_section(trim(rest));
+}
+
+/* A client looking for the socket (global_only) passes over the sections it drops without
+ * reading them line by line: from '[' to '[' at the start of a line, counting the lines on the
+ * way, so a 10,000-program file costs it little more than a memchr. A header it needs is put
+ * back as the next physical line (ld->peek). */
+static void
+loader_skip_section(struct loader *ld)
+{
+    bool line_start = true; /* the reader stops right after a header line */
+    for (;;) {
+        ssize_t n = getdelim(&ld->skipped, &ld->skipped_cap, '[', ld->fp);
+        if (n <= 0) {
+            return;
+        }
+        for (const char *p = ld->skipped, *end = p + n; (p = memchr(p, '\n', (size_t)(end - p)));
+             p++) {
+            ld->lineno++;
+        }
+        if (ld->skipped[n - 1] != '[') {
+            return; /* the end of the file */
+        }
+        if (!(n == 1 ? line_start : ld->skipped[n - 2] == '\n')) {
+            line_start = false;
+            continue;
+        }
+        n = getline(&ld->skipped, &ld->skipped_cap, ld->fp);
+        if (n < 0) {
+            ld->skipped[0] = '\0';
+        }
+        ld->lineno++;
+        char *line = xasprintf("[%s", ld->skipped);
+        if (n > 0 && loader_header_skipped(ld->skipped)) {
+            free(line);
+            line_start = true;
+            continue;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        ld->peek = line;
+        ld->peek_lineno = ld->lineno;
+        return;
+    }
+}
+
 /* The inih reader: turns the file into logical lines. It does the parts Debian's inih build
  * gets wrong for supervisord files (long lines, section names over 50 bytes, " #" comments,
  * exact line numbers, keyless sections) and hands inih a short placeholder per option, whose
@@ -150,6 +220,9 @@ loader_reader(char *str, int num, void *stream)
     int lineno;
     (void)num;
     for (;;) {
+        if (ld->global_only && ld->current == -2 && !ld->peek) {
+            loader_skip_section(ld);
+        }
         char *raw = loader_physical_line(ld, &lineno);
         if (!raw) {
             return NULL;
@@ -410,6 +483,9 @@ loader_read_file(struct loader *ld, const char *path, const char *from_file, int
         return;
     }
     FILE *fp = fopen(abs, "re");
+    if (fp) {
+        setvbuf(fp, NULL, _IOFBF, 64 * 1024); /* a big file in few reads */
+    }
     if (!fp) {
         if (from_file) {
             loader_error(ld, from_file, from_line, "[include] files: cannot read %s: %s", abs,
@@ -495,6 +571,7 @@ loader_free(struct loader *ld)
         free(sec->here);
     }
     free(ld->sections);
+    free(ld->skipped);
     strv_free(&ld->files);
     strv_free(&ld->stack);
 }

@@ -390,6 +390,35 @@ EOF2
     assert_status 2
 }
 
+@test "a client finds the socket past 3,000 programs, brackets in their values and includes, and names exact lines" {
+    {
+        for i in $(seq 1 3000); do
+            printf '[program:p%d]\ncommand = echo [x] %d\n  [indented continuation\nenvironment = A="[not a header"\nautostart = false\n' "$i" "$i"
+        done
+        printf '[program:last] ; a comment\ncommand = true\n[include]\nfiles = more.ini\n'
+    } >"$BATS_TEST_TMPDIR/big.ini"
+    printf '[program:more]\ncommand = true\n[tend]\nsocket = %s\n' "$SOCK" >"$BATS_TEST_TMPDIR/more.ini"
+    CFG=$BATS_TEST_TMPDIR/big.ini
+    # the [tend] of the included file names the socket: nobody answers there yet (exit 3)
+    run tend_ status p1
+    assert_status 3
+    assert_output_contains "$SOCK"
+    # an error in a needed section still names its file and exact line
+    printf '[program:bad]\ncommand = true\n[tend]\nsocket = %s\nnot_an_option = 1\n' "$SOCK" >>"$BATS_TEST_TMPDIR/big.ini"
+    line=$(grep -n '^not_an_option' "$BATS_TEST_TMPDIR/big.ini" | cut -d: -f1)
+    run tend_ status p1
+    assert_output_contains "big.ini:$line: [tend] not_an_option: unknown option"
+    run tend_ check
+    assert_output_contains "big.ini:$line: [tend] not_an_option: unknown option"
+    # and the supervisor reached that way answers for the last program
+    sed -i '$d' "$BATS_TEST_TMPDIR/big.ini"
+    "$TEND" -c "$CFG" up -d
+    wait_for 60 eval 'tend_ pid >/dev/null'
+    run tend_ status p3000
+    assert_output_contains "p3000"
+    assert_output_contains "STOPPED"
+}
+
 @test "garbage, half requests, huge lines and a flood of clients leave tend answering" {
     demo_config
     start_daemon
