@@ -377,9 +377,13 @@ static void proc_config_free(struct proc_config *pc)
     for (size_t i = 0; i < program_options_count; i++) {
         option_free(&program_options[i], pc);
     }
+    if (pc->group != pc->name && pc->group != pc->program) {
+        free(pc->group);
+    }
+    if (pc->program != pc->name) {
+        free(pc->program);
+    }
     free(pc->name);
-    free(pc->program);
-    free(pc->group);
     free(pc->file);
     free(pc);
 }
@@ -564,7 +568,9 @@ static void build_program(struct loader *ld, struct config *cfg, struct build_in
         for (size_t o = 0; o < program_options_count; o++) {
             apply_program_option(ld, sec, &program_options[o], &ectx, pc, listener);
         }
-        pc->program = xstrdup(name);
+        /* name, program and group are mostly the same word: one copy for all of them */
+        pc->name = xstrdup(pc->process_name ? pc->process_name : name);
+        pc->program = strcmp(pc->name, name) == 0 ? pc->name : xstrdup(name);
         if (i == 0) {
             strmap_put(&bx->program_at, pc->program, cfg->nprocs); /* pc->program lives on */
         }
@@ -578,12 +584,13 @@ static void build_program(struct loader *ld, struct config *cfg, struct build_in
         if (listener && i == 0) {
             listener_check(ld, sec, pc);
         }
-        pc->group = xstrdup(ectx.group_name);
+        pc->group = strcmp(ectx.group_name, pc->program) == 0 ? pc->program
+                    : strcmp(ectx.group_name, pc->name) == 0    ? pc->name
+                                                                : xstrdup(ectx.group_name);
         pc->process_num = (int)(start + i);
         pc->file = xstrdup(sec->file);
         pc->line = sec->line;
         pc->order = sec->order * 100000 + (size_t)i;
-        pc->name = xstrdup(pc->process_name ? pc->process_name : name);
         if (!valid_name(pc->name)) {
             loader_error(ld, sec->file, pname ? pname->line : sec->line,
                          "[%s] process_name: '%s' is not a valid name", sec->name, pc->name);

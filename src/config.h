@@ -55,8 +55,8 @@ struct stdin_spec {
 enum probe_kind { PROBE_NONE, PROBE_NOTIFY, PROBE_TCP, PROBE_EXEC, PROBE_FD };
 struct probe {
     enum probe_kind kind;
-    char *host;       /* PROBE_TCP; "127.0.0.1" unless given */
     int port;         /* PROBE_TCP */
+    char *host;       /* PROBE_TCP; "127.0.0.1" unless given */
     struct strv argv; /* PROBE_EXEC */
     int fd;           /* PROBE_FD */
 };
@@ -84,21 +84,61 @@ struct probe {
 #define OPT_CTYPE_OT_RLIMIT int64_t
 #define OPT_CTYPE_OT_TARGETS struct strv
 
+/* How wide each type's field is: the option fields are laid out widest first (three passes
+ * over options.def), so that 10,000 programs carry no padding between them. */
+#define OPT_ALIGN_OT_STRING 8
+#define OPT_ALIGN_OT_COMMAND 8
+#define OPT_ALIGN_OT_BOOL 1
+#define OPT_ALIGN_OT_INT 8
+#define OPT_ALIGN_OT_RETRIES 8
+#define OPT_ALIGN_OT_DURATION 8
+#define OPT_ALIGN_OT_SIZE 8
+#define OPT_ALIGN_OT_SIGNAL 4
+#define OPT_ALIGN_OT_EXITCODES 8
+#define OPT_ALIGN_OT_AUTORESTART 4
+#define OPT_ALIGN_OT_UMASK 4
+#define OPT_ALIGN_OT_ENVIRONMENT 8
+#define OPT_ALIGN_OT_LIST 8
+#define OPT_ALIGN_OT_STDIN 8
+#define OPT_ALIGN_OT_READY 8
+#define OPT_ALIGN_OT_PROBE 8
+#define OPT_ALIGN_OT_PTYPE 4
+#define OPT_ALIGN_OT_LOGLEVEL 4
+#define OPT_ALIGN_OT_FLOAT 8
+#define OPT_ALIGN_OT_RLIMIT 8
+#define OPT_ALIGN_OT_TARGETS 8
+/* OPT_SEL(PASS, TYPE, NAME): the field when TYPE is PASS bytes wide, nothing otherwise */
+#define OPT_SEL(pass, type, name) OPT_SEL_(pass, OPT_ALIGN_##type, type, name)
+#define OPT_SEL_(pass, width, type, name) OPT_SEL__(pass, width, type, name)
+#define OPT_SEL__(pass, width, type, name) OPT_SEL_##pass##_##width(type, name)
+#define OPT_SEL_8_8(type, name) OPT_CTYPE_##type name;
+#define OPT_SEL_8_4(type, name)
+#define OPT_SEL_8_1(type, name)
+#define OPT_SEL_4_8(type, name)
+#define OPT_SEL_4_4(type, name) OPT_CTYPE_##type name;
+#define OPT_SEL_4_1(type, name)
+#define OPT_SEL_1_8(type, name)
+#define OPT_SEL_1_4(type, name)
+#define OPT_SEL_1_1(type, name) OPT_CTYPE_##type name;
+
 /* One process instance of a [program:x] section (numprocs makes several). */
 struct proc_config {
     char *name;    /* the expanded process_name */
-    char *program; /* NAME of [program:NAME] */
-    char *group;   /* NAME of the [group:NAME] it belongs to, or the program name */
+    char *program; /* NAME of [program:NAME] (may be the same string as name) */
+    char *group;   /* NAME of the [group:NAME] it belongs to, or the program name (likewise) */
     int process_num;
-    bool fcgi;  /* from [fcgi-program:NAME]: its stdin is the program's listening socket */
-    char *file; /* where the [program:x] header is */
     int line;
+    char *file; /* where the [program:x] header is */
     size_t order; /* position in the file(s), to keep the order stable for equal priorities */
-    /* [eventlistener:NAME]: a pool of listeners; NAME is the pool (and program) name */
-    bool listener;
+    long buffer_size;         /* [eventlistener:x]: events kept while no listener is READY */
     uint32_t listener_events; /* events= as a mask of enum event_type bits */
-    long buffer_size;         /* events the pool keeps while no listener is READY */
-#define PROGRAM_OPTION(name, type, def, min, max, flags, doc) OPT_CTYPE_##type name;
+    bool listener;            /* [eventlistener:NAME]: NAME is the pool (and program) name */
+    bool fcgi;  /* from [fcgi-program:NAME]: its stdin is the program's listening socket */
+#define PROGRAM_OPTION(name, type, def, min, max, flags, doc) OPT_SEL(8, type, name)
+#include "options.def"
+#define PROGRAM_OPTION(name, type, def, min, max, flags, doc) OPT_SEL(4, type, name)
+#include "options.def"
+#define PROGRAM_OPTION(name, type, def, min, max, flags, doc) OPT_SEL(1, type, name)
 #include "options.def"
 };
 

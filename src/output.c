@@ -20,9 +20,35 @@
 #define OUTPUT_SPLICE_MAX CHILD_PIPE_GROWN /* at most one grown pipe per splice */
 #define OUTPUT_LINE_FIRST 128  /* first allocation of a console line; grows to the maximum */
 
+/* What only the console, the ring, stdout_timestamps and strip_ansi need: allocated for the
+ * sinks that use one of them (a log-file sink, the common case, has none of it). */
+struct sink_text {
+    /* the console: line holds the prefix, then the partial line, then room for '\n' */
+    char *prefix;
+    size_t prefix_len;
+    char *line;
+    size_t line_cap;
+    size_t partial;
+    bool console_reported;
+    uint64_t console_errors;
+
+    /* the ring: head is where the next byte goes */
+    char *ring;
+    size_t ring_head;
+    size_t ring_len;
+
+    /* stdout_timestamps: lines get a time in front; the buffer is reused for every chunk */
+    bool mid_line;
+    struct strbuf stamped;
+
+    /* strip_ansi: where an escape sequence cut by a chunk boundary stands; buffer reused */
+    enum { ANSI_TEXT, ANSI_ESC, ANSI_CSI, ANSI_OSC } ansi;
+    struct strbuf stripped;
+};
+
 struct output_sink {
     char *name;
-    char *stream;
+    const char *stream; /* a literal of the caller's */
     char *path; /* NULL: no log file */
     int64_t maxbytes;
     int backups;
@@ -42,31 +68,10 @@ struct output_sink {
     uint64_t bytes;
     uint64_t write_errors;
 
-    /* the console: line holds the prefix, then the partial line, then room for '\n' */
-    char *prefix;
-    size_t prefix_len;
-    char *line;
-    size_t line_cap;
-    size_t partial;
-    bool console_reported;
-    uint64_t console_errors;
-
-    /* the ring: head is where the next byte goes */
-    char *ring;
-    size_t ring_head;
-    size_t ring_len;
-
-    /* stdout_timestamps: lines get a time in front; the buffer is reused for every chunk */
-    bool timestamps;
-    bool mid_line;
-    struct strbuf stamped;
-
-    struct syslog_sink *syslog; /* stdout_syslog / stderr_syslog, or NULL */
-
-    /* strip_ansi: where an escape sequence cut by a chunk boundary stands; buffer reused */
+    bool timestamps; /* stdout_timestamps */
     bool strip_ansi;
-    enum { ANSI_TEXT, ANSI_ESC, ANSI_CSI, ANSI_OSC } ansi;
-    struct strbuf stripped;
+    struct sink_text *t; /* NULL unless console, ring, timestamps or strip_ansi is on */
+    struct syslog_sink *syslog; /* stdout_syslog / stderr_syslog, or NULL */
 
     /* followers (tend logs -f): each gets every chunk as it arrives */
     struct output_listener {
@@ -259,22 +264,22 @@ output_file_write(struct output_sink *s, const char *buf, size_t n)
 static void
 output_line_reserve(struct output_sink *s, size_t need)
 {
-    if (need <= s->line_cap) {
+    if (need <= s->t->line_cap) {
         return;
     }
-    size_t max = s->prefix_len + OUTPUT_LINE_MAX + 1;
-    size_t cap = s->line_cap ? s->line_cap : OUTPUT_LINE_FIRST;
+    size_t max = s->t->prefix_len + OUTPUT_LINE_MAX + 1;
+    size_t cap = s->t->line_cap ? s->t->line_cap : OUTPUT_LINE_FIRST;
     while (cap < need) {
         cap *= 2;
     }
     if (cap > max) {
         cap = max;
     }
-    bool fresh = s->line == NULL;
-    s->line = xrealloc(s->line, cap);
-    s->line_cap = cap;
+    bool fresh = s->t->line == NULL;
+    s->t->line = xrealloc(s->t->line, cap);
+    s->t->line_cap = cap;
     if (fresh) {
-        memcpy(s->line, s->prefix, s->prefix_len);
+        memcpy(s->t->line, s->t->prefix, s->t->prefix_len);
     }
 }
 
@@ -283,20 +288,20 @@ output_line_reserve(struct output_sink *s, size_t need)
 static void
 output_console_emit(struct output_sink *s)
 {
-    output_line_reserve(s, s->prefix_len + s->partial + 1);
-    size_t len = s->prefix_len + s->partial;
-    s->line[len++] = '\n';
-    s->partial = 0;
+    output_line_reserve(s, s->t->prefix_len + s->t->partial + 1);
+    size_t len = s->t->prefix_len + s->t->partial;
+    s->t->line[len++] = '\n';
+    s->t->partial = 0;
     int err;
-    output_write_all(STDOUT_FILENO, s->line, len, &err);
+    output_write_all(STDOUT_FILENO, s->t->line, len, &err);
     if (!err) {
-        s->console_reported = false;
+        s->t->console_reported = false;
         return;
     }
-    s->console_errors++;
-    if (!s->console_reported) {
+    s->t->console_errors++;
+    if (!s->t->console_reported) {
         log_error("%s: cannot write %s to the console: %s", s->name, s->stream, strerror(err));
-        s->console_reported = true;
+        s->t->console_reported = true;
     }
 }
 
@@ -309,16 +314,16 @@ output_console_write(struct output_sink *s, const char *buf, size_t n)
         while (seg > 0) {
             /* emitted only when more bytes follow, so a line of exactly the maximum and its
              * newline still make one line */
-            if (s->partial == OUTPUT_LINE_MAX) {
+            if (s->t->partial == OUTPUT_LINE_MAX) {
                 output_console_emit(s);
             }
-            size_t take = OUTPUT_LINE_MAX - s->partial;
+            size_t take = OUTPUT_LINE_MAX - s->t->partial;
             if (take > seg) {
                 take = seg;
             }
-            output_line_reserve(s, s->prefix_len + s->partial + take + 1);
-            memcpy(s->line + s->prefix_len + s->partial, buf, take);
-            s->partial += take;
+            output_line_reserve(s, s->t->prefix_len + s->t->partial + take + 1);
+            memcpy(s->t->line + s->t->prefix_len + s->t->partial, buf, take);
+            s->t->partial += take;
             buf += take;
             n -= take;
             seg -= take;
@@ -335,17 +340,11 @@ output_console_write(struct output_sink *s, const char *buf, size_t n)
 static char *
 output_console_prefix(const char *name, int width, int color)
 {
-    struct strbuf sb;
-    strbuf_init(&sb);
+    int w = width > 0 ? width : 0;
     if (color > 0 && color < 8) {
-        strbuf_addf(&sb, "\033[3%dm", color);
+        return xasprintf("\033[3%dm%-*s\033[0m | ", color, w, name);
     }
-    strbuf_addf(&sb, "%-*s", width > 0 ? width : 0, name);
-    if (color > 0 && color < 8) {
-        strbuf_adds(&sb, "\033[0m");
-    }
-    strbuf_adds(&sb, " | ");
-    return strbuf_detach(&sb);
+    return xasprintf("%-*s | ", w, name);
 }
 
 /* ---- the ring ---- */
@@ -354,40 +353,41 @@ static void
 output_ring_write(struct output_sink *s, const char *buf, size_t n)
 {
     size_t size = s->ring_size;
-    if (!s->ring) {
-        s->ring = xmalloc(size); /* on the first write: idle programs cost nothing */
+    if (!s->t->ring) {
+        s->t->ring = xmalloc(size); /* on the first write: idle programs cost nothing */
     }
     if (n >= size) {
-        memcpy(s->ring, buf + (n - size), size);
-        s->ring_head = 0;
-        s->ring_len = size;
+        memcpy(s->t->ring, buf + (n - size), size);
+        s->t->ring_head = 0;
+        s->t->ring_len = size;
         return;
     }
-    size_t first = size - s->ring_head;
+    size_t first = size - s->t->ring_head;
     if (first > n) {
         first = n;
     }
-    memcpy(s->ring + s->ring_head, buf, first);
-    memcpy(s->ring, buf + first, n - first);
-    s->ring_head = (s->ring_head + n) % size;
-    s->ring_len = s->ring_len + n < size ? s->ring_len + n : size;
+    memcpy(s->t->ring + s->t->ring_head, buf, first);
+    memcpy(s->t->ring, buf + first, n - first);
+    s->t->ring_head = (s->t->ring_head + n) % size;
+    s->t->ring_len = s->t->ring_len + n < size ? s->t->ring_len + n : size;
 }
 
 char *
 output_sink_ring_copy(const struct output_sink *s, size_t *n)
 {
-    char *out = xmalloc(s->ring_len + 1);
-    if (s->ring_len > 0) {
-        size_t start = (s->ring_head + s->ring_size - s->ring_len) % s->ring_size;
+    size_t len = s->t ? s->t->ring_len : 0;
+    char *out = xmalloc(len + 1);
+    if (len > 0) {
+        size_t start = (s->t->ring_head + s->ring_size - s->t->ring_len) % s->ring_size;
         size_t first = s->ring_size - start;
-        if (first > s->ring_len) {
-            first = s->ring_len;
+        if (first > s->t->ring_len) {
+            first = s->t->ring_len;
         }
-        memcpy(out, s->ring + start, first);
-        memcpy(out + first, s->ring, s->ring_len - first);
+        memcpy(out, s->t->ring + start, first);
+        memcpy(out + first, s->t->ring, s->t->ring_len - first);
     }
-    out[s->ring_len] = '\0';
-    *n = s->ring_len;
+    out[len] = '\0';
+    *n = len;
     return out;
 }
 
@@ -398,7 +398,7 @@ output_sink_new(const struct output_options *o)
 {
     struct output_sink *s = xcalloc(1, sizeof(*s));
     s->name = xstrdup(o->name ? o->name : "");
-    s->stream = xstrdup(o->stream ? o->stream : "output");
+    s->stream = o->stream ? o->stream : "output";
     s->path = o->path ? xstrdup(o->path) : NULL;
     s->maxbytes = o->maxbytes > 0 ? o->maxbytes : 0;
     s->backups = o->backups > 0 ? o->backups : 0;
@@ -407,12 +407,15 @@ output_sink_new(const struct output_options *o)
     s->timestamps = o->timestamps;
     s->syslog = o->syslog ? syslog_sink_new(s->name) : NULL;
     s->strip_ansi = o->strip_ansi;
-    strbuf_init(&s->stripped);
-    strbuf_init(&s->stamped);
+    if (s->console || s->ring_size > 0 || s->timestamps || s->strip_ansi) {
+        s->t = xcalloc(1, sizeof(*s->t));
+        strbuf_init(&s->t->stripped);
+        strbuf_init(&s->t->stamped);
+    }
     s->fd = -1;
     if (s->console) {
-        s->prefix = output_console_prefix(s->name, o->prefix_width, o->color);
-        s->prefix_len = strlen(s->prefix);
+        s->t->prefix = output_console_prefix(s->name, o->prefix_width, o->color);
+        s->t->prefix_len = strlen(s->t->prefix);
     }
     if (s->path && output_file_open(s, false) < 0) {
         log_error("%s: cannot open %s log %s: %s", s->name, s->stream, s->path,
@@ -431,14 +434,16 @@ output_sink_free(struct output_sink *s)
     output_file_close(s);
     syslog_sink_free(s->syslog);
     free(s->name);
-    free(s->stream);
     free(s->path);
-    free(s->prefix);
-    free(s->line);
-    free(s->ring);
+    if (s->t) {
+        free(s->t->prefix);
+        free(s->t->line);
+        free(s->t->ring);
+        strbuf_free(&s->t->stamped);
+        strbuf_free(&s->t->stripped);
+        free(s->t);
+    }
     free(s->listeners);
-    strbuf_free(&s->stamped);
-    strbuf_free(&s->stripped);
     free(s);
 }
 
@@ -462,7 +467,7 @@ output_sink_remove_listener(struct output_sink *s, void *arg)
     }
 }
 
-/* Copies buf into s->stamped with "2026-11-24T00:41:02.123+00:00 " at every line start. */
+/* Copies buf into s->t->stamped with "2026-11-24T00:41:02.123+00:00 " at every line start. */
 static void
 output_add_timestamps(struct output_sink *s, const char **buf, size_t *n)
 {
@@ -476,66 +481,66 @@ output_add_timestamps(struct output_sink *s, const char **buf, size_t *n)
     len += (size_t)snprintf(stamp + len, sizeof(stamp) - len, ".%03ld%c%02ld:%02ld ",
                             ts.tv_nsec / 1000000, off < 0 ? '-' : '+', labs(off) / 60,
                             labs(off) % 60);
-    strbuf_reset(&s->stamped);
+    strbuf_reset(&s->t->stamped);
     const char *p = *buf, *end = *buf + *n;
     while (p < end) {
-        if (!s->mid_line) {
-            strbuf_add(&s->stamped, stamp, len);
+        if (!s->t->mid_line) {
+            strbuf_add(&s->t->stamped, stamp, len);
         }
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *stop = nl ? nl + 1 : end;
-        strbuf_add(&s->stamped, p, (size_t)(stop - p));
-        s->mid_line = !nl;
+        strbuf_add(&s->t->stamped, p, (size_t)(stop - p));
+        s->t->mid_line = !nl;
         p = stop;
     }
-    *buf = s->stamped.buf;
-    *n = s->stamped.len;
+    *buf = s->t->stamped.buf;
+    *n = s->t->stamped.len;
 }
 
-/* Copies buf into s->stripped without its escape sequences: CSI (ESC [ ... final byte: colours
+/* Copies buf into s->t->stripped without its escape sequences: CSI (ESC [ ... final byte: colours
  * and cursor moves, what supervisord's strip_ansi removes), OSC (ESC ] ... BEL) and the other
  * ESC sequences, such as ESC ( B. */
 static void
 output_strip_ansi(struct output_sink *s, const char **buf, size_t *n)
 {
-    strbuf_reset(&s->stripped);
+    strbuf_reset(&s->t->stripped);
     for (size_t i = 0; i < *n; i++) {
         unsigned char c = (unsigned char)(*buf)[i];
-        switch (s->ansi) {
+        switch (s->t->ansi) {
         case ANSI_TEXT:
             if (c == 0x1b) {
-                s->ansi = ANSI_ESC;
+                s->t->ansi = ANSI_ESC;
             } else {
-                strbuf_addc(&s->stripped, (char)c);
+                strbuf_addc(&s->t->stripped, (char)c);
             }
             break;
         case ANSI_ESC:
             /* ESC, intermediate bytes (0x20-0x2f), a final byte: ECMA-48's escape sequence */
             if (c == '[') {
-                s->ansi = ANSI_CSI;
+                s->t->ansi = ANSI_CSI;
             } else if (c == ']') {
-                s->ansi = ANSI_OSC;
+                s->t->ansi = ANSI_OSC;
             } else if (c < 0x20 || c > 0x2f) {
-                s->ansi = ANSI_TEXT;
+                s->t->ansi = ANSI_TEXT;
             }
             break;
         case ANSI_CSI:
             if (c >= 0x40 && c <= 0x7e) {
-                s->ansi = ANSI_TEXT; /* the final byte ends the sequence */
+                s->t->ansi = ANSI_TEXT; /* the final byte ends the sequence */
             }
             break;
         case ANSI_OSC:
             /* a terminal title and the like: ends at BEL, or at ESC \ */
             if (c == 0x07) {
-                s->ansi = ANSI_TEXT;
+                s->t->ansi = ANSI_TEXT;
             } else if (c == 0x1b) {
-                s->ansi = ANSI_ESC;
+                s->t->ansi = ANSI_ESC;
             }
             break;
         }
     }
-    *buf = s->stripped.buf ? s->stripped.buf : "";
-    *n = s->stripped.len;
+    *buf = s->t->stripped.buf ? s->t->stripped.buf : "";
+    *n = s->t->stripped.len;
 }
 
 void
@@ -571,7 +576,7 @@ output_sink_write(struct output_sink *s, const char *buf, size_t n)
 void
 output_sink_flush(struct output_sink *s)
 {
-    if (s->console && s->partial > 0) {
+    if (s->console && s->t->partial > 0) {
         output_console_emit(s);
     }
     if (s->syslog) {
@@ -630,7 +635,7 @@ output_sink_write_errors(const struct output_sink *s)
 uint64_t
 output_sink_console_errors(const struct output_sink *s)
 {
-    return s->console_errors;
+    return s->t ? s->t->console_errors : 0;
 }
 
 const char *

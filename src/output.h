@@ -18,7 +18,7 @@
 
 struct output_options {
     const char *name;     /* process name, for the console prefix and messages */
-    const char *stream;   /* "stdout" or "stderr", for messages */
+    const char *stream;   /* "stdout" or "stderr", for messages (kept, not copied) */
     const char *path;     /* log file, or NULL for none */
     int64_t maxbytes;     /* rotate at this size; 0 = never */
     int backups;          /* file.1 ... file.N; 0 = truncate at maxbytes */

@@ -83,24 +83,68 @@ static void probe_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void health_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void health_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 
+/* What a probe or a health check needs, allocated for the programs that have one (most have
+ * neither: 10,000 programs should not carry their timers and watchers). */
+struct probe_state {
+    ev_timer timer; /* retry of a readiness probe, or re-read of a pid file */
+    ev_io io;       /* fd:N pipe, or a tcp connect in progress */
+    int fd;
+    int attempts;
+    struct pid_entry entry;
+};
+
+struct health_state {
+    bool running; /* a check is in flight (timer is its timeout) */
+    ev_timer timer;
+    ev_io io;
+    int fd;
+    struct pid_entry entry;
+};
+
+static struct probe_state *probe_state(struct proc *p)
+{
+    if (!p->probe) {
+        p->probe = xcalloc(1, sizeof(*p->probe));
+        ev_timer_init(&p->probe->timer, probe_timer_cb, 0., 0.);
+        p->probe->timer.data = p;
+        ev_init(&p->probe->io, probe_io_cb);
+        p->probe->io.data = p;
+        p->probe->fd = -1;
+        p->probe->entry.kind = PID_PROBE;
+        p->probe->entry.proc = p;
+    }
+    return p->probe;
+}
+
+static struct health_state *health_state(struct proc *p)
+{
+    if (!p->hc) {
+        p->hc = xcalloc(1, sizeof(*p->hc));
+        ev_timer_init(&p->hc->timer, health_timer_cb, 0., 0.);
+        p->hc->timer.data = p;
+        ev_init(&p->hc->io, health_io_cb);
+        p->hc->io.data = p;
+        p->hc->fd = -1;
+        p->hc->entry.kind = PID_HEALTH;
+        p->hc->entry.proc = p;
+    }
+    return p->hc;
+}
+
 void ready_init(struct proc *p)
 {
-    ev_timer_init(&p->probe_timer, probe_timer_cb, 0., 0.);
-    p->probe_timer.data = p;
-    ev_init(&p->probe_io, probe_io_cb);
-    p->probe_io.data = p;
-    p->probe_fd = -1;
-    ev_timer_init(&p->health_timer, health_timer_cb, 0., 0.);
-    p->health_timer.data = p;
-    ev_init(&p->health_io, health_io_cb);
-    p->health_io.data = p;
-    p->health_fd = -1;
     p->main_entry.kind = PID_MAIN;
     p->main_entry.proc = p;
-    p->probe_entry.kind = PID_PROBE;
-    p->probe_entry.proc = p;
-    p->health_entry.kind = PID_HEALTH;
-    p->health_entry.proc = p;
+}
+
+void ready_free(struct proc *p)
+{
+    ready_probe_stop(p);
+    health_stop(p);
+    free(p->probe);
+    free(p->hc);
+    p->probe = NULL;
+    p->hc = NULL;
 }
 
 /* ---- tcp: a non-blocking connect; the io watcher says when it is decided ---- */
@@ -135,20 +179,26 @@ static bool tcp_connected(int fd)
 
 static void probe_close_fd(struct proc *p)
 {
-    ev_io_stop(p->sv->loop, &p->probe_io);
-    if (p->probe_fd >= 0) {
-        close(p->probe_fd);
-        p->probe_fd = -1;
+    if (!p->probe) {
+        return;
+    }
+    ev_io_stop(p->sv->loop, &p->probe->io);
+    if (p->probe->fd >= 0) {
+        close(p->probe->fd);
+        p->probe->fd = -1;
     }
 }
 
 void ready_probe_stop(struct proc *p)
 {
-    ev_timer_stop(p->sv->loop, &p->probe_timer);
+    if (!p->probe) {
+        return;
+    }
+    ev_timer_stop(p->sv->loop, &p->probe->timer);
     probe_close_fd(p);
-    if (p->probe_entry.pid > 0) {
-        kill(-p->probe_entry.pid, SIGKILL);
-        pid_map_remove(&p->sv->pids, &p->probe_entry);
+    if (p->probe->entry.pid > 0) {
+        kill(-p->probe->entry.pid, SIGKILL);
+        pid_map_remove(&p->sv->pids, &p->probe->entry);
     }
 }
 
@@ -162,11 +212,11 @@ static void probe_passed(struct proc *p, const char *how)
 /* Tries again after a pause that grows from 100 ms to 1 s. */
 static void probe_retry(struct proc *p)
 {
-    double pause = 0.1 * (1 << (p->probe_attempts < 4 ? p->probe_attempts : 4));
-    p->probe_attempts++;
-    ev_timer_stop(p->sv->loop, &p->probe_timer);
-    ev_timer_set(&p->probe_timer, pause > 1.0 ? 1.0 : pause, 0.);
-    ev_timer_start(p->sv->loop, &p->probe_timer);
+    double pause = 0.1 * (1 << (p->probe->attempts < 4 ? p->probe->attempts : 4));
+    p->probe->attempts++;
+    ev_timer_stop(p->sv->loop, &p->probe->timer);
+    ev_timer_set(&p->probe->timer, pause > 1.0 ? 1.0 : pause, 0.);
+    ev_timer_start(p->sv->loop, &p->probe->timer);
 }
 
 static void probe_attempt(struct proc *p)
@@ -177,16 +227,16 @@ static void probe_attempt(struct proc *p)
     }
     if (pr->kind == PROBE_TCP) {
         probe_close_fd(p);
-        p->probe_fd = tcp_connect_start(pr->host, pr->port);
-        if (p->probe_fd < 0) {
+        p->probe->fd = tcp_connect_start(pr->host, pr->port);
+        if (p->probe->fd < 0) {
             probe_retry(p);
             return;
         }
-        ev_io_set(&p->probe_io, p->probe_fd, EV_WRITE);
-        ev_io_start(p->sv->loop, &p->probe_io);
+        ev_io_set(&p->probe->io, p->probe->fd, EV_WRITE);
+        ev_io_start(p->sv->loop, &p->probe->io);
     } else if (pr->kind == PROBE_EXEC) {
         char *err = NULL;
-        if (ready_spawn_helper(p, &pr->argv, &p->probe_entry, &err) < 0) {
+        if (ready_spawn_helper(p, &pr->argv, &p->probe->entry, &err) < 0) {
             log_warn("%s: readiness probe: %s", p->cfg->name, err);
             free(err);
             probe_retry(p);
@@ -207,7 +257,7 @@ static void probe_io_cb(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     (void)revents;
     if (p->cfg->ready.kind == PROBE_TCP) {
-        bool ok = tcp_connected(p->probe_fd);
+        bool ok = tcp_connected(p->probe->fd);
         probe_close_fd(p);
         if (ok) {
             probe_passed(p, "tcp connection accepted");
@@ -218,7 +268,7 @@ static void probe_io_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
     /* fd:N: the s6 convention, a newline written to the notification fd */
     char buf[512];
-    ssize_t n = read(p->probe_fd, buf, sizeof(buf));
+    ssize_t n = read(p->probe->fd, buf, sizeof(buf));
     if (n > 0 && memchr(buf, '\n', (size_t)n)) {
         probe_passed(p, "notification fd");
     } else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -236,19 +286,19 @@ int ready_prepare_fd(struct proc *p, int *child_end, char **err)
     }
     fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
     probe_close_fd(p);
-    p->probe_fd = fds[0];
+    probe_state(p)->fd = fds[0];
     *child_end = fds[1];
     return 0;
 }
 
 void ready_probe_start(struct proc *p)
 {
-    p->probe_attempts = 0;
+    probe_state(p)->attempts = 0;
     switch (p->cfg->ready.kind) {
     case PROBE_FD:
-        if (p->probe_fd >= 0) {
-            ev_io_set(&p->probe_io, p->probe_fd, EV_READ);
-            ev_io_start(p->sv->loop, &p->probe_io);
+        if (p->probe->fd >= 0) {
+            ev_io_set(&p->probe->io, p->probe->fd, EV_READ);
+            ev_io_start(p->sv->loop, &p->probe->io);
         }
         break;
     case PROBE_TCP:
@@ -262,7 +312,7 @@ void ready_probe_start(struct proc *p)
 
 void ready_probe_exited(struct proc *p, int status)
 {
-    pid_map_remove(&p->sv->pids, &p->probe_entry);
+    pid_map_remove(&p->sv->pids, &p->probe->entry);
     if (p->state != PROC_STARTING) {
         return;
     }
@@ -278,29 +328,35 @@ void ready_probe_exited(struct proc *p, int status)
 
 static void health_schedule(struct proc *p, double after)
 {
-    ev_timer_stop(p->sv->loop, &p->health_timer);
-    ev_timer_set(&p->health_timer, after, 0.);
-    ev_timer_start(p->sv->loop, &p->health_timer);
+    health_state(p);
+    ev_timer_stop(p->sv->loop, &p->hc->timer);
+    ev_timer_set(&p->hc->timer, after, 0.);
+    ev_timer_start(p->sv->loop, &p->hc->timer);
 }
 
 static void health_cleanup(struct proc *p)
 {
-    ev_io_stop(p->sv->loop, &p->health_io);
-    if (p->health_fd >= 0) {
-        close(p->health_fd);
-        p->health_fd = -1;
+    if (!p->hc) {
+        return;
     }
-    if (p->health_entry.pid > 0) {
-        kill(-p->health_entry.pid, SIGKILL);
-        pid_map_remove(&p->sv->pids, &p->health_entry);
+    ev_io_stop(p->sv->loop, &p->hc->io);
+    if (p->hc->fd >= 0) {
+        close(p->hc->fd);
+        p->hc->fd = -1;
     }
-    p->health_running = false;
+    if (p->hc->entry.pid > 0) {
+        kill(-p->hc->entry.pid, SIGKILL);
+        pid_map_remove(&p->sv->pids, &p->hc->entry);
+    }
+    p->hc->running = false;
 }
 
 void health_stop(struct proc *p)
 {
-    ev_timer_stop(p->sv->loop, &p->health_timer);
-    health_cleanup(p);
+    if (p->hc) {
+        ev_timer_stop(p->sv->loop, &p->hc->timer);
+        health_cleanup(p);
+    }
     p->health = p->cfg->healthcheck.kind == PROBE_NONE ? HEALTH_NONE : HEALTH_UNKNOWN;
 }
 
@@ -335,7 +391,7 @@ static void health_result(struct proc *p, bool ok, const char *why)
         if (p->health_failures >= p->cfg->healthcheck_retries) {
             log_error("%s (pid %d) is unhealthy after %d failed checks; restarting",
                       p->cfg->name, (int)p->pid, p->health_failures);
-            ev_timer_stop(p->sv->loop, &p->health_timer);
+            ev_timer_stop(p->sv->loop, &p->hc->timer);
             p->restarts++;
             p->sv->reports->unhealthy(p);
             return;
@@ -349,7 +405,7 @@ static void health_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     struct proc *p = w->data;
     (void)loop;
     (void)revents;
-    if (p->health_running) {
+    if (p->hc->running) {
         health_result(p, false, "timed out");
         return;
     }
@@ -357,18 +413,18 @@ static void health_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
         return;
     }
     const struct probe *hc = &p->cfg->healthcheck;
-    p->health_running = true;
+    p->hc->running = true;
     if (hc->kind == PROBE_TCP) {
-        p->health_fd = tcp_connect_start(hc->host, hc->port);
-        if (p->health_fd < 0) {
+        p->hc->fd = tcp_connect_start(hc->host, hc->port);
+        if (p->hc->fd < 0) {
             health_result(p, false, "connection refused");
             return;
         }
-        ev_io_set(&p->health_io, p->health_fd, EV_WRITE);
-        ev_io_start(p->sv->loop, &p->health_io);
+        ev_io_set(&p->hc->io, p->hc->fd, EV_WRITE);
+        ev_io_start(p->sv->loop, &p->hc->io);
     } else {
         char *err = NULL;
-        if (ready_spawn_helper(p, &hc->argv, &p->health_entry, &err) < 0) {
+        if (ready_spawn_helper(p, &hc->argv, &p->hc->entry, &err) < 0) {
             health_result(p, false, err);
             free(err);
             return;
@@ -383,13 +439,13 @@ static void health_io_cb(struct ev_loop *loop, ev_io *w, int revents)
     struct proc *p = w->data;
     (void)loop;
     (void)revents;
-    bool ok = tcp_connected(p->health_fd);
+    bool ok = tcp_connected(p->hc->fd);
     health_result(p, ok, ok ? "" : "connection refused");
 }
 
 void health_exited(struct proc *p, int status)
 {
-    pid_map_remove(&p->sv->pids, &p->health_entry);
+    pid_map_remove(&p->sv->pids, &p->hc->entry);
     struct exit_info x = exit_decode(status);
     char *how = exit_describe(&x);
     health_result(p, x.code == 0, how);

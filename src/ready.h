@@ -18,6 +18,8 @@ struct ready_reports {
 int ready_environment(struct proc *p, struct strv *env, char **err);
 /* Initialises a new proc's probe and health watchers. */
 void ready_init(struct proc *p);
+/* Stops its probe and health check and frees their state (the proc is being freed). */
+void ready_free(struct proc *p);
 /* Before spawning a program with ready = fd:N: makes the pipe; *child_end is the fd to map
  * onto N in the child (tend keeps the read end). -1 with *err on failure. */
 int ready_prepare_fd(struct proc *p, int *child_end, char **err);

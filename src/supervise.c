@@ -629,8 +629,7 @@ struct proc *proc_new(struct supervisor *sv, struct proc_config *pc, struct conf
 void proc_free(struct proc *p)
 {
     ev_timer_stop(p->sv->loop, &p->timer);
-    ready_probe_stop(p);
-    health_stop(p);
+    ready_free(p);
     if (p->out_pipe) {
         output_pipe_drain_and_free(p->out_pipe);
     }

@@ -52,34 +52,21 @@ struct proc {
     ev_tstamp started_at;    /* wall clock (ev_time) of the last spawn */
     ev_tstamp state_since;   /* wall clock of the last state change */
     struct exit_info last_exit;
-    bool has_exited;         /* last_exit is meaningful */
+    int depth;               /* longest depends_on chain below it: start and stop order */
     char *last_error;        /* spawn failure or FATAL reason, for status */
-    bool restart_after_stop; /* `restart`: start again once stopped */
-    bool shutdown_pending;   /* counted in the current shutdown level */
     struct proc_config *pending_cfg; /* reload changed it: used from the next start on */
     struct config *owner;    /* the config cfg belongs to */
-    bool retired;            /* reload removed it: freed once it has stopped */
     ev_timer timer;          /* startsecs, backoff delay or stop escalation */
     struct output_sink *out, *err;
     struct output_pipe *out_pipe, *err_pipe;
-    struct pid_entry main_entry, probe_entry, health_entry;
+    struct pid_entry main_entry;
     /* readiness and dependencies */
-    bool ready;              /* dependents may start (RUNNING and ready, or a oneshot done) */
-    bool waiting_deps;       /* start requested; waits for its dependencies to be ready */
-    bool launching;          /* type = forking: pid is the launcher, not yet the daemon */
-    bool ready_timed_out;    /* stopped because it did not become ready in time */
     ev_tstamp ready_wait_since; /* wall clock when the wait for its ready probe began, or 0 */
-    bool blocked;            /* a dependency went FATAL: it does not start */
-    bool awaiting_pidfile;   /* type = forking: the launcher is done, the pid file is not */
     ev_tstamp pidfile_deadline;
     char *status_text;       /* last STATUS= from sd_notify */
     struct proc **deps, **dependents;
     size_t ndeps, ndependents;
-    int depth;               /* longest depends_on chain below it: start and stop order */
-    ev_timer probe_timer;    /* retry of a readiness probe, or re-read of a pid file */
-    ev_io probe_io;          /* fd:N pipe, or a tcp connect in progress */
-    int probe_fd;
-    int probe_attempts;
+    struct probe_state *probe; /* ready.c: only once a probe or pid file needs it */
     /* pipes: what tend writes into its stdin, and where its output is forwarded */
     struct feed *in;
     struct pipe_link *links;
@@ -87,10 +74,19 @@ struct proc {
     /* health checks */
     enum health health;
     int health_failures;
-    bool health_running;     /* a check is in flight (health_timer is its timeout) */
-    ev_timer health_timer;
-    ev_io health_io;
-    int health_fd;
+    struct health_state *hc; /* ready.c: only for a program with a health check */
+
+    /* flags, together at the end (no padding between them) */
+    bool has_exited;         /* last_exit is meaningful */
+    bool restart_after_stop; /* `restart`: start again once stopped */
+    bool shutdown_pending;   /* counted in the current shutdown level */
+    bool retired;            /* reload removed it: freed once it has stopped */
+    bool ready;              /* dependents may start (RUNNING and ready, or a oneshot done) */
+    bool waiting_deps;       /* start requested; waits for its dependencies to be ready */
+    bool launching;          /* type = forking: pid is the launcher, not yet the daemon */
+    bool ready_timed_out;    /* stopped because it did not become ready in time */
+    bool blocked;            /* a dependency went FATAL: it does not start */
+    bool awaiting_pidfile;   /* type = forking: the launcher is done, the pid file is not */
 };
 
 /* Called after every state change (control uses it to answer `start`/`wait`). */

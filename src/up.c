@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,6 +407,9 @@ static int up_run(struct up *up, struct up_start *st, struct config *cfg)
     /* as supervisord: RUNNING before the first program starts */
     events_supervisor_state(up->events, true);
     supervisor_start_autostart(up->sv);
+    /* the loader's scaffolding is freed but its pages are still tend's: give them back, so
+     * a long-running supervisor keeps only what its programs need */
+    malloc_trim(0);
     /* a critical program may have failed already, and ended everything */
     if (!up->done) {
         ev_run(up->loop, 0);

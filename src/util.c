@@ -62,13 +62,19 @@ char *xstrndup(const char *s, size_t n)
 
 char *xasprintf(const char *fmt, ...)
 {
-    struct strbuf sb;
+    /* exactly as long as the text: many of these strings live as long as their program */
     va_list ap;
-    strbuf_init(&sb);
     va_start(ap, fmt);
-    strbuf_vaddf(&sb, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    return strbuf_detach(&sb);
+    if (n < 0) {
+        return xstrdup("");
+    }
+    char *s = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 void strbuf_init(struct strbuf *sb)
@@ -160,9 +166,12 @@ char *strbuf_detach(struct strbuf *sb)
     return s;
 }
 
+/* Every empty vector shares this terminator: a program's many unset lists cost nothing. */
+static char *strv_none[1] = {NULL};
+
 void strv_init(struct strv *sv)
 {
-    sv->v = xcalloc(1, sizeof(char *));
+    sv->v = strv_none;
     sv->n = 0;
 }
 
@@ -174,7 +183,9 @@ void strv_free(struct strv *sv)
     for (size_t i = 0; i < sv->n; i++) {
         free(sv->v[i]);
     }
-    free(sv->v);
+    if (sv->v != strv_none) {
+        free(sv->v);
+    }
     sv->v = NULL;
     sv->n = 0;
 }
@@ -184,7 +195,7 @@ void strv_push_owned(struct strv *sv, char *s)
     if (!sv->v) {
         strv_init(sv);
     }
-    sv->v = xrealloc(sv->v, (sv->n + 2) * sizeof(char *));
+    sv->v = xrealloc(sv->v == strv_none ? NULL : sv->v, (sv->n + 2) * sizeof(char *));
     sv->v[sv->n++] = s;
     sv->v[sv->n] = NULL;
 }

@@ -648,7 +648,9 @@ value_split_command(const char *s, struct strv *argv, char **err)
         char c = *p;
         if (value_is_word_blank(c)) {
             if (in_word) {
-                strv_push_owned(argv, strbuf_detach(&word));
+                /* an exact copy: the command lives as long as its program */
+                strv_push(argv, word.buf ? word.buf : "");
+                strbuf_reset(&word);
                 in_word = false;
             }
             p++;
@@ -698,8 +700,9 @@ value_split_command(const char *s, struct strv *argv, char **err)
         }
     }
     if (in_word) {
-        strv_push_owned(argv, strbuf_detach(&word));
+        strv_push(argv, word.buf ? word.buf : "");
     }
+    strbuf_free(&word);
     if (argv->n == 0) {
         *err = xstrdup("empty command");
         goto fail;
