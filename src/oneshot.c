@@ -150,6 +150,16 @@ oneshot_on_done(struct run_child *c)
     ev_break(s->r.loop, EVBREAK_ALL);
 }
 
+/* Nothing tend reports needs the bytes (no --capture, --json or --report): the command gets
+ * tend's own pipes, sockets and files (not a terminal) as its stdin, stdout and stderr, as
+ * from a shell, and tend only waits, times out and reports its status; a pump in between
+ * would copy every byte twice. */
+static bool
+oneshot_straight(const struct run_opts *o)
+{
+    return !o->capture && !o->json && !o->report;
+}
+
 /* Decides where the child's stdin comes from; opens --input. -1 with a message on failure. */
 static int
 oneshot_setup_input(struct oneshot *s, char **err)
@@ -182,7 +192,8 @@ oneshot_setup_input(struct oneshot *s, char **err)
     }
     /* epoll cannot watch regular files, and a file or device needs no pump: the child gets it
      * as it would from a shell's redirection */
-    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(s->src_fd)) {
+    if (isatty(s->src_fd) ||
+        ((S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) && !oneshot_straight(o))) {
         s->input = RUN_INPUT_PUMP;
     } else {
         s->input = RUN_INPUT_DIRECT;
@@ -420,7 +431,15 @@ oneshot_run(struct oneshot *s)
     }
 
     struct spawn_error se;
-    const struct child_stdio io = {.out_to = -1, .err_to = -1, .merge_stderr = false};
+    int out_fd = s->out_file >= 0 ? s->out_file : 1;
+    int err_fd = s->err_file >= 0 ? s->err_file : 2;
+    bool straight = oneshot_straight(o);
+    /* a terminal stays behind a pipe: the command is never told its output is one */
+    const struct child_stdio io = {
+        .out_to = straight && !isatty(out_fd) ? out_fd : -1,
+        .err_to = straight && !isatty(err_fd) ? err_fd : -1,
+        .merge_stderr = false,
+    };
     int rc = run_child_spawn(c, &req, &io, &se);
     child_close(&in_pipe[0]);
     if (rc < 0) {

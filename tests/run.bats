@@ -487,9 +487,38 @@ EOF
     [[ "$output" == *$'SigIgn:\t0000000000000000'* ]]
 }
 
-@test "stdout of the command is a pipe, never tend's own fd" {
+@test "stdout of the command is a pipe (tend's own here: bats reads a pipe), never a terminal" {
     run "$TEND" run -- sh -c 'readlink /proc/self/fd/1; readlink /proc/self/fd/2 >&2'
     [[ "$output" == pipe:* ]]
+    command -v script >/dev/null || skip "script(1) not available"
+    # on a terminal, the command writes to a pipe of tend's that tend copies to the terminal
+    run script -qec "$TEND run -- readlink /proc/self/fd/1" /dev/null
+    [[ "$output" == pipe:* ]]
+}
+
+@test "nothing needs the bytes: tend's own pipes and files become the command's; --report, --json or --capture put tend's pipes between" {
+    run bash -c 'echo x | { readlink /proc/self/fd/0; "$TEND" run -- readlink /proc/self/fd/0; "$TEND" run --report -- readlink /proc/self/fd/0 2>/dev/null; }'
+    assert_status 0
+    [ "${#lines[@]}" -eq 3 ]
+    [[ "${lines[0]}" == pipe:* ]]
+    [ "${lines[1]}" = "${lines[0]}" ]
+    [[ "${lines[2]}" == pipe:* ]]
+    [ "${lines[2]}" != "${lines[0]}" ]
+    local f=$BATS_TEST_TMPDIR/own.out
+    "$TEND" run -- readlink /proc/self/fd/1 >"$f"
+    [ "$(cat "$f")" = "$f" ]
+    "$TEND" run --stdout "$f" -- readlink /proc/self/fd/1
+    [ "$(cat "$f")" = "$f" ]
+    "$TEND" run --capture -- readlink /proc/self/fd/1 >"$f"
+    [[ "$(cat "$f")" == pipe:* ]]
+    run "$TEND" run --json -- readlink /proc/self/fd/1
+    [[ "$(jq -r .stdout <<<"$output")" == pipe:* ]]
+    # and the bytes are all there, as through the pump
+    head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/in.bin"
+    "$TEND" run -- cat <"$BATS_TEST_TMPDIR/in.bin" | cat >"$BATS_TEST_TMPDIR/out.bin"
+    cmp "$BATS_TEST_TMPDIR/in.bin" "$BATS_TEST_TMPDIR/out.bin"
+    cat "$BATS_TEST_TMPDIR/in.bin" | "$TEND" run -- cat >"$BATS_TEST_TMPDIR/out.bin"
+    cmp "$BATS_TEST_TMPDIR/in.bin" "$BATS_TEST_TMPDIR/out.bin"
 }
 
 @test "hundreds of runs under a low fd limit: nothing leaks" {
