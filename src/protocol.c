@@ -62,15 +62,6 @@ control_decode_bytes(const char *s, size_t n, size_t *len)
 char *
 control_decode_word(const char *s, size_t n)
 {
-    struct strbuf sb;
-    strbuf_init(&sb);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            strbuf_addc(&sb, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
-            i += 2;
-        } else {
-            strbuf_addc(&sb, s[i]);
-        }
-    }
-    return strbuf_detach(&sb);
+    size_t len;
+    return control_decode_bytes(s, n, &len);
 }

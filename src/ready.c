@@ -101,17 +101,27 @@ struct health_state {
     struct pid_entry entry;
 };
 
+/* The timer, io watcher, fd and pid entry that a probe and a health check both have. */
+static void check_parts_init(struct proc *p, ev_timer *timer, ev_io *io, int *fd,
+                             struct pid_entry *entry, enum pid_kind kind,
+                             void (*timer_cb)(struct ev_loop *, ev_timer *, int),
+                             void (*io_cb)(struct ev_loop *, ev_io *, int))
+{
+    ev_timer_init(timer, timer_cb, 0., 0.);
+    timer->data = p;
+    ev_init(io, io_cb);
+    io->data = p;
+    *fd = -1;
+    entry->kind = kind;
+    entry->proc = p;
+}
+
 static struct probe_state *probe_state(struct proc *p)
 {
     if (!p->probe) {
-        p->probe = xcalloc(1, sizeof(*p->probe));
-        ev_timer_init(&p->probe->timer, probe_timer_cb, 0., 0.);
-        p->probe->timer.data = p;
-        ev_init(&p->probe->io, probe_io_cb);
-        p->probe->io.data = p;
-        p->probe->fd = -1;
-        p->probe->entry.kind = PID_PROBE;
-        p->probe->entry.proc = p;
+        struct probe_state *ps = p->probe = xcalloc(1, sizeof(*p->probe));
+        check_parts_init(p, &ps->timer, &ps->io, &ps->fd, &ps->entry, PID_PROBE, probe_timer_cb,
+                         probe_io_cb);
     }
     return p->probe;
 }
@@ -119,14 +129,9 @@ static struct probe_state *probe_state(struct proc *p)
 static struct health_state *health_state(struct proc *p)
 {
     if (!p->hc) {
-        p->hc = xcalloc(1, sizeof(*p->hc));
-        ev_timer_init(&p->hc->timer, health_timer_cb, 0., 0.);
-        p->hc->timer.data = p;
-        ev_init(&p->hc->io, health_io_cb);
-        p->hc->io.data = p;
-        p->hc->fd = -1;
-        p->hc->entry.kind = PID_HEALTH;
-        p->hc->entry.proc = p;
+        struct health_state *hs = p->hc = xcalloc(1, sizeof(*p->hc));
+        check_parts_init(p, &hs->timer, &hs->io, &hs->fd, &hs->entry, PID_HEALTH,
+                         health_timer_cb, health_io_cb);
     }
     return p->hc;
 }
@@ -177,15 +182,20 @@ static bool tcp_connected(int fd)
 
 /* ---- readiness probes ---- */
 
+/* Stops the watcher of a probe's or check's fd (a pipe or a connecting socket), closes it. */
+static void check_io_close(struct ev_loop *loop, ev_io *io, int *fd)
+{
+    ev_io_stop(loop, io);
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
 static void probe_close_fd(struct proc *p)
 {
-    if (!p->probe) {
-        return;
-    }
-    ev_io_stop(p->sv->loop, &p->probe->io);
-    if (p->probe->fd >= 0) {
-        close(p->probe->fd);
-        p->probe->fd = -1;
+    if (p->probe) {
+        check_io_close(p->sv->loop, &p->probe->io, &p->probe->fd);
     }
 }
 
@@ -339,11 +349,7 @@ static void health_cleanup(struct proc *p)
     if (!p->hc) {
         return;
     }
-    ev_io_stop(p->sv->loop, &p->hc->io);
-    if (p->hc->fd >= 0) {
-        close(p->hc->fd);
-        p->hc->fd = -1;
-    }
+    check_io_close(p->sv->loop, &p->hc->io, &p->hc->fd);
     if (p->hc->entry.pid > 0) {
         kill(-p->hc->entry.pid, SIGKILL);
         pid_map_remove(&p->sv->pids, &p->hc->entry);

@@ -184,6 +184,23 @@ bool rpc_resolve(struct call *c, const char *spec, struct proc **p, char **group
     return ok;
 }
 
+/* Parameter i names one process; a group, an unknown name or a missing parameter is a fault
+ * (NULL). *spec gets the name as given, for the faults that follow. */
+struct proc *rpc_param_proc(struct call *c, size_t i, const char **spec)
+{
+    *spec = rpc_param_str(c, i);
+    struct proc *p;
+    char *group;
+    if (!*spec || !rpc_resolve(c, *spec, &p, &group)) {
+        return NULL;
+    }
+    if (!p) {
+        free(group);
+        rpc_fail(c, FAULT_BAD_NAME, *spec);
+    }
+    return p;
+}
+
 /* ---- the method table and system.* ---- */
 
 typedef struct xv *(*method_fn)(struct call *c);

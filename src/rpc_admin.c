@@ -172,17 +172,12 @@ static struct xv *proc_log_call(struct call *c, bool err, bool tail)
     if (!rpc_nparams(c, 3, 3)) {
         return NULL;
     }
-    const char *spec = rpc_param_str(c, 0);
     int64_t off, len;
+    const char *spec;
     struct proc *p;
-    char *group;
-    if (!spec || !rpc_param_int(c, 1, &off) || !rpc_param_int(c, 2, &len) ||
-        !rpc_resolve(c, spec, &p, &group)) {
+    if (!rpc_param_str(c, 0) || !rpc_param_int(c, 1, &off) || !rpc_param_int(c, 2, &len) ||
+        !(p = rpc_param_proc(c, 0, &spec))) {
         return NULL;
-    }
-    if (!p) {
-        free(group);
-        return rpc_fail(c, FAULT_BAD_NAME, spec);
     }
     struct logsrc s;
     if (logsrc_open_proc(p, err, &s) < 0) {
@@ -235,15 +230,10 @@ struct xv *m_clear_process_logs(struct call *c)
     if (!rpc_nparams(c, 1, 1)) {
         return NULL;
     }
-    const char *spec = rpc_param_str(c, 0);
-    struct proc *p;
-    char *group;
-    if (!spec || !rpc_resolve(c, spec, &p, &group)) {
-        return NULL;
-    }
+    const char *spec;
+    struct proc *p = rpc_param_proc(c, 0, &spec);
     if (!p) {
-        free(group);
-        return rpc_fail(c, FAULT_BAD_NAME, spec);
+        return NULL;
     }
     char *text = NULL;
     int code = clear_proc_logs(p, &text);
@@ -278,16 +268,12 @@ struct xv *m_send_stdin(struct call *c)
     if (!rpc_nparams(c, 2, 2)) {
         return NULL;
     }
-    const char *spec = rpc_param_str(c, 0);
-    const char *chars = rpc_param_str(c, 1);
+    const char *spec;
     struct proc *p;
-    char *group;
-    if (!spec || !chars || !rpc_resolve(c, spec, &p, &group)) {
+    const char *chars;
+    if (!rpc_param_str(c, 0) || !(chars = rpc_param_str(c, 1)) ||
+        !(p = rpc_param_proc(c, 0, &spec))) {
         return NULL;
-    }
-    if (!p) {
-        free(group);
-        return rpc_fail(c, FAULT_BAD_NAME, spec);
     }
     if (!proc_is_alive(p)) {
         return rpc_fail(c, FAULT_NOT_RUNNING, spec);

@@ -584,28 +584,43 @@ static bool group_param_procs(struct call *c, struct proc ***procs, size_t *np)
     return true;
 }
 
-struct xv *m_start_process_group(struct call *c)
+/* start or stop of many processes, waiting for them when the last parameter says so */
+typedef struct xv *(*many_fn)(struct call *c, struct proc **procs, size_t np, bool wait);
+
+/* (name, wait): every process of the group NAME names */
+static struct xv *group_call(struct call *c, many_fn fn)
 {
     struct proc **procs;
     size_t np;
     if (!rpc_nparams(c, 1, 2) || !group_param_procs(c, &procs, &np)) {
         return NULL;
     }
-    struct xv *v = start_many(c, procs, np, rpc_param_wait(c, 1));
+    struct xv *v = fn(c, procs, np, rpc_param_wait(c, 1));
     free(procs);
     return v;
 }
 
-struct xv *m_start_all(struct call *c)
+/* (wait): every process */
+static struct xv *all_call(struct call *c, many_fn fn)
 {
     if (!rpc_nparams(c, 0, 1)) {
         return NULL;
     }
     size_t np;
     struct proc **procs = rpc_select_procs(c->r->sv, NULL, &np);
-    struct xv *v = start_many(c, procs, np, rpc_param_wait(c, 0));
+    struct xv *v = fn(c, procs, np, rpc_param_wait(c, 0));
     free(procs);
     return v;
+}
+
+struct xv *m_start_process_group(struct call *c)
+{
+    return group_call(c, start_many);
+}
+
+struct xv *m_start_all(struct call *c)
+{
+    return all_call(c, start_many);
 }
 
 struct xv *m_stop_process(struct call *c)
@@ -637,26 +652,12 @@ struct xv *m_stop_process(struct call *c)
 
 struct xv *m_stop_process_group(struct call *c)
 {
-    struct proc **procs;
-    size_t np;
-    if (!rpc_nparams(c, 1, 2) || !group_param_procs(c, &procs, &np)) {
-        return NULL;
-    }
-    struct xv *v = stop_many(c, procs, np, rpc_param_wait(c, 1));
-    free(procs);
-    return v;
+    return group_call(c, stop_many);
 }
 
 struct xv *m_stop_all(struct call *c)
 {
-    if (!rpc_nparams(c, 0, 1)) {
-        return NULL;
-    }
-    size_t np;
-    struct proc **procs = rpc_select_procs(c->r->sv, NULL, &np);
-    struct xv *v = stop_many(c, procs, np, rpc_param_wait(c, 0));
-    free(procs);
-    return v;
+    return all_call(c, stop_many);
 }
 
 /* ---- signals ---- */
@@ -815,17 +816,9 @@ struct xv *m_process_info(struct call *c)
     if (!rpc_nparams(c, 1, 1)) {
         return NULL;
     }
-    const char *spec = rpc_param_str(c, 0);
-    struct proc *p;
-    char *group;
-    if (!spec || !rpc_resolve(c, spec, &p, &group)) {
-        return NULL;
-    }
-    if (!p) {
-        free(group);
-        return rpc_fail(c, FAULT_BAD_NAME, spec);
-    }
-    return proc_info_xv(p, ev_time());
+    const char *spec;
+    struct proc *p = rpc_param_proc(c, 0, &spec);
+    return p ? proc_info_xv(p, ev_time()) : NULL;
 }
 
 struct xv *m_all_process_info(struct call *c)
