@@ -5,6 +5,7 @@
 # (`floor waitsize`, polling every 2 ms), and the CPU seconds (utime + stime) of the supervisor
 # and its helpers, per GB. Log settings, with no rotation where the tool allows it:
 #   tend         stdout_logfile = FILE, stdout_logfile_maxbytes = 0
+#   tend-rotate  the same with stdout_logfile_maxbytes = 50MB (exact rotation, 100 backups)
 #   supervisord  the same
 #   runit        log/run: svlogd DIR with "s0" (no rotation; its default 1 KiB read buffer)
 #   s6           log/run: s6-log n1000 s16777215 DIR (rotates at 16 MiB; the files are summed)
@@ -32,6 +33,8 @@ fi
 LOGROOT=${LOGROOT:-$WORK}
 log "log files in $LOGROOT"
 TOOLS="$TOOLS relay"
+# tend once more with size rotation on, where tend is measured
+case " $TOOLS " in *" tend "*) TOOLS="$TOOLS tend-rotate" ;; esac
 
 declare -A rate=() cpu=()
 for ((r = 0; r < reps; r++)); do
@@ -58,6 +61,13 @@ for ((r = 0; r < reps; r++)); do
             TEND_OPTS="stdout_logfile = $target\\nstdout_logfile_maxbytes = 0\\nredirect_stderr = true\\nautorestart = false\\nstartsecs = 0" \
                 gen tend "$dir" 1 "$FLOOR" write "$BYTES"
             ;;
+        tend-rotate)
+            # rotation on: 50 MB files, enough backups to keep all of them; the bytes are summed
+            target=$LOGROOT/rot-$r
+            mkdir -p "$target"
+            TEND_OPTS="stdout_logfile = $target/out.log\\nstdout_logfile_maxbytes = 50MB\\nstdout_logfile_backups = 100\\nredirect_stderr = true\\nautorestart = false\\nstartsecs = 0" \
+                gen tend "$dir" 1 "$FLOOR" write "$BYTES"
+            ;;
         supervisord)
             SUPERVISORD_LOGS="stdout_logfile = $target\\nstdout_logfile_maxbytes = 0\\nredirect_stderr = true" \
                 SUPERVISORD_OPTS="autorestart = false\\nstartsecs = 0" \
@@ -78,7 +88,7 @@ for ((r = 0; r < reps; r++)); do
         esac
         sync
         t0=$("$FLOOR" now)
-        launch_wait "$tool" "$dir" 0 none 1
+        launch_wait "${tool%-rotate}" "$dir" 0 none 1
         t1=$("$FLOOR" waitsize "$target" "$BYTES" "$TIMEOUT")
         sleep 0.3 # the writer exits; its own CPU is not the supervisor's
         read -r np _ ticks _ _ _ < <(pstat "$SPID" "$SNAME")
