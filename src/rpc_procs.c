@@ -443,6 +443,36 @@ static bool start_settled(const struct proc *p)
     return p->state == PROC_RUNNING;
 }
 
+/* Adds a process to wait for, creating the wait of a start or stop of many at the first. */
+static struct rpc_pending *pending_add_to(struct rpc_pending *pd, struct proc *p, bool stop)
+{
+    if (!pd) {
+        pd = xcalloc(1, sizeof(*pd));
+    }
+    pending_add(pd, p, stop);
+    return pd;
+}
+
+/* The answer to a start or stop of many: results at once when nothing is waited for or all
+ * settled already, otherwise NULL while pd (now the call's) waits for the rest. */
+static struct xv *many_answer(struct call *c, struct rpc_pending *pd, struct xv *results)
+{
+    if (!pd) {
+        return results;
+    }
+    pd->r = c->r;
+    pd->results = results;
+    c->pending = pd;
+    if (!pending_settle(pd)) {
+        return NULL;
+    }
+    c->pending = NULL;
+    results = pd->results;
+    pd->results = NULL;
+    rpc_pending_free(pd);
+    return results;
+}
+
 static struct xv *start_many(struct call *c, struct proc **procs, size_t n, bool wait)
 {
     struct rpc_pending *pd = NULL;
@@ -457,29 +487,13 @@ static struct xv *start_many(struct call *c, struct proc **procs, size_t n, bool
         if (code) {
             xv_push(results, rpc_result_struct(p, code, text));
         } else if (wait && !start_settled(p)) {
-            if (!pd) {
-                pd = xcalloc(1, sizeof(*pd));
-            }
-            pending_add(pd, p, false);
+            pd = pending_add_to(pd, p, false);
         } else {
             xv_push(results, rpc_result_struct(p, FAULT_SUCCESS, "OK"));
         }
         free(text);
     }
-    if (!pd) {
-        return results;
-    }
-    pd->r = c->r;
-    pd->results = results;
-    c->pending = pd;
-    if (pending_settle(pd)) {
-        c->pending = NULL;
-        results = pd->results;
-        pd->results = NULL;
-        rpc_pending_free(pd);
-        return results;
-    }
-    return NULL;
+    return many_answer(c, pd, results);
 }
 
 static struct xv *stop_many(struct call *c, struct proc **procs, size_t n, bool wait)
@@ -494,28 +508,12 @@ static struct xv *stop_many(struct call *c, struct proc **procs, size_t n, bool 
         }
         proc_stop(p);
         if (wait && !is_stopped_state(p->state)) {
-            if (!pd) {
-                pd = xcalloc(1, sizeof(*pd));
-            }
-            pending_add(pd, p, true);
+            pd = pending_add_to(pd, p, true);
         } else {
             xv_push(results, rpc_result_struct(p, FAULT_SUCCESS, "OK"));
         }
     }
-    if (!pd) {
-        return results;
-    }
-    pd->r = c->r;
-    pd->results = results;
-    c->pending = pd;
-    if (pending_settle(pd)) {
-        c->pending = NULL;
-        results = pd->results;
-        pd->results = NULL;
-        rpc_pending_free(pd);
-        return results;
-    }
-    return NULL;
+    return many_answer(c, pd, results);
 }
 
 
