@@ -7,10 +7,9 @@
 load helpers
 
 setup() {
-    SLEEP="$BATS_TEST_TMPDIR/sleep"
-    ln -s "$(command -v sleep)" "$SLEEP"
-    SOCK="$BATS_TEST_TMPDIR/run/tend.sock"
+    use_tend_fixture
     T="$BATS_TEST_TMPDIR"
+    TEND_CLIENT_TIMEOUT=30
     BUSY=
 }
 
@@ -18,15 +17,7 @@ teardown() {
     for p in $BUSY; do
         kill -KILL "$p" 2>/dev/null || true
     done
-    kill_tend_and_marked "$BATS_TEST_TMPDIR"
-}
-
-tend_() {
-    timeout 30 "$TEND" -c "$CFG" "$@"
-}
-
-field() {
-    tend_ status --json "$1" | jq -r ".[0].$2"
+    teardown_tend
 }
 
 # load_machine N: N busy loops (more than the cores), killed in teardown

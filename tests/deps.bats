@@ -12,11 +12,6 @@ teardown() {
     teardown_tend
 }
 
-# line_of TEXT: the line number of TEXT's first appearance in tend's log
-line_of() {
-    grep -nF -- "$1" "$BATS_TEST_TMPDIR/tend.err" | head -n 1 | cut -d: -f1
-}
-
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

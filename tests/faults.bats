@@ -26,21 +26,8 @@ teardown() {
     fi
 }
 
-fd_count() {
-    ls /proc/"$1"/fd | wc -l
-}
-
 rss_kb() {
     awk '/^VmRSS:/ {print $2}' /proc/"$1"/status
-}
-
-# field NAME KEY: one field of `tend status --json NAME`
-field() {
-    tend_ status --json "$1" | jq -r ".[0].$2"
-}
-
-restarts_at_least() {
-    [ "$(field "$1" restarts)" -ge "$2" ]
 }
 
 state_is() {

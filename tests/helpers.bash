@@ -156,6 +156,26 @@ wait_answers() {
     wait_for "$secs" answers "$@"
 }
 
+# field NAME KEY: one field of `tend status --json NAME`
+field() {
+    tend_ status --json "$1" | jq -r ".[0].$2"
+}
+
+# restarts_at_least NAME N: NAME was restarted N times or more
+restarts_at_least() {
+    [ "$(field "$1" restarts)" -ge "$2" ]
+}
+
+# fd_count PID: how many fds PID has open
+fd_count() {
+    ls /proc/"$1"/fd | wc -l
+}
+
+# line_of TEXT: the line number of TEXT's first appearance in tend's log
+line_of() {
+    grep -nF -- "$1" "$BATS_TEST_TMPDIR/tend.err" | head -n 1 | cut -d: -f1
+}
+
 # state_of NAME: the state `tend status --json` gives process NAME (empty when unknown)
 state_of() {
     tend_ status --json 2>/dev/null | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'

@@ -59,10 +59,6 @@ rotated_sizes_are() {
     done
 }
 
-field() {
-    tend_ status --json "$1" | jq -r ".[0].$2"
-}
-
 @test "64 MiB of mixed lines and binary data: the rotated files, concatenated, are the input" {
     data=$BATS_TEST_TMPDIR/data
     log=$BATS_TEST_TMPDIR/logs/out.log

@@ -7,32 +7,13 @@
 load helpers
 
 setup() {
-    SLEEP="$BATS_TEST_TMPDIR/sleep"
-    ln -s "$(command -v sleep)" "$SLEEP"
-    SOCK="$BATS_TEST_TMPDIR/run/tend.sock"
+    use_tend_fixture
     T="$BATS_TEST_TMPDIR"
+    TEND_CLIENT_TIMEOUT=30
 }
 
 teardown() {
-    kill_tend_and_marked "$BATS_TEST_TMPDIR"
-}
-
-tend_() {
-    timeout 30 "$TEND" -c "$CFG" "$@"
-}
-
-# field NAME KEY: one field of `tend status --json NAME`
-field() {
-    tend_ status --json "$1" | jq -r ".[0].$2"
-}
-
-state_is() {
-    [ "$(field "$1" state)" = "$2" ]
-}
-
-# line_of TEXT: the line number of TEXT's first appearance in tend's log
-line_of() {
-    grep -nF -- "$1" "$BATS_TEST_TMPDIR/tend.err" | head -n 1 | cut -d: -f1
+    teardown_tend
 }
 
 @test "a probe that turns true after 3 s (longer than startsecs) gates its dependent, which starts once, after it" {

@@ -6,39 +6,17 @@
 load helpers
 
 setup() {
-    SLEEP="$BATS_TEST_TMPDIR/sleep"
-    ln -s "$(command -v sleep)" "$SLEEP"
-    SOCK="$BATS_TEST_TMPDIR/run/tend.sock"
+    use_tend_fixture
     T="$BATS_TEST_TMPDIR"
+    TEND_CLIENT_TIMEOUT=30
 }
 
 teardown() {
-    kill_tend_and_marked "$BATS_TEST_TMPDIR"
-}
-
-tend_() {
-    timeout 30 "$TEND" -c "$CFG" "$@"
+    teardown_tend
 }
 
 answers() {
     tend_ pid >/dev/null 2>&1
-}
-
-# field NAME KEY: one field of `tend status --json NAME`
-field() {
-    tend_ status --json "$1" | jq -r ".[0].$2"
-}
-
-state_is() {
-    [ "$(field "$1" state)" = "$2" ]
-}
-
-restarts_at_least() {
-    [ "$(field "$1" restarts)" -ge "$2" ]
-}
-
-fd_count() {
-    ls /proc/"$1"/fd | wc -l
 }
 
 # pss_kb PID: proportional set size in kB (smaps_rollup: one line, no walk of every mapping)
