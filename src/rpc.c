@@ -153,22 +153,17 @@ char *rpc_namespec(const struct proc *p)
                : xasprintf("%s:%s", p->cfg->group, p->cfg->name);
 }
 
-/* Finds one process, or (*p NULL, *group set) a whole group; false after a BAD_NAME fault.
+/* Finds one process, or (*p NULL) names a whole group; false after a BAD_NAME fault.
  * A bare name that is no group is looked up as a process name too: tend's names are unique. */
-bool rpc_resolve(struct call *c, const char *spec, struct proc **p, char **group)
+static bool rpc_resolve(struct call *c, const char *spec, struct proc **p)
 {
     struct supervisor *sv = c->r->sv;
     char *g, *n;
     rpc_split_namespec(spec, &g, &n);
     *p = NULL;
-    *group = NULL;
     bool ok = false;
     if (!n) {
         ok = rpc_group_exists(sv, g);
-        if (ok) {
-            *group = g;
-            g = NULL;
-        }
     } else {
         struct proc *found = supervisor_find(sv, n);
         if (found && (strcmp(found->cfg->group, g) == 0 || !strchr(spec, ':'))) {
@@ -184,18 +179,23 @@ bool rpc_resolve(struct call *c, const char *spec, struct proc **p, char **group
     return ok;
 }
 
-/* Parameter i names one process; a group, an unknown name or a missing parameter is a fault
- * (NULL). *spec gets the name as given, for the faults that follow. */
-struct proc *rpc_param_proc(struct call *c, size_t i, const char **spec)
+/* Parameter i names a process (*p) or a group (*p NULL); false after a fault. *spec gets the
+ * name as given, for the faults that follow. */
+bool rpc_param_target(struct call *c, size_t i, const char **spec, struct proc **p)
 {
     *spec = rpc_param_str(c, i);
+    return *spec && rpc_resolve(c, *spec, p);
+}
+
+/* Parameter i names one process; a group, an unknown name or a missing parameter is a fault
+ * (NULL). */
+struct proc *rpc_param_proc(struct call *c, size_t i, const char **spec)
+{
     struct proc *p;
-    char *group;
-    if (!*spec || !rpc_resolve(c, *spec, &p, &group)) {
+    if (!rpc_param_target(c, i, spec, &p)) {
         return NULL;
     }
     if (!p) {
-        free(group);
         rpc_fail(c, FAULT_BAD_NAME, *spec);
     }
     return p;

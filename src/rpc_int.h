@@ -68,7 +68,7 @@ bool rpc_param_wait(struct call *c, size_t i);
 void rpc_split_namespec(const char *spec, char **group, char **name);
 bool rpc_group_exists(const struct supervisor *sv, const char *group);
 char *rpc_namespec(const struct proc *p);
-bool rpc_resolve(struct call *c, const char *spec, struct proc **p, char **group);
+bool rpc_param_target(struct call *c, size_t i, const char **spec, struct proc **p);
 struct proc *rpc_param_proc(struct call *c, size_t i, const char **spec);
 
 /* ---- rpc_procs.c ---- */

@@ -522,14 +522,12 @@ struct xv *m_start_process(struct call *c)
     if (!rpc_nparams(c, 1, 2)) {
         return NULL;
     }
-    const char *spec = rpc_param_str(c, 0);
+    const char *spec;
     struct proc *p;
-    char *group;
-    if (!spec || !rpc_resolve(c, spec, &p, &group)) {
+    if (!rpc_param_target(c, 0, &spec, &p)) {
         return NULL;
     }
     if (!p) {
-        free(group);
         return m_start_process_group(c);
     }
     bool wait = rpc_param_wait(c, 1);
@@ -626,14 +624,12 @@ struct xv *m_stop_process(struct call *c)
     if (!rpc_nparams(c, 1, 2)) {
         return NULL;
     }
-    const char *spec = rpc_param_str(c, 0);
+    const char *spec;
     struct proc *p;
-    char *group;
-    if (!spec || !rpc_resolve(c, spec, &p, &group)) {
+    if (!rpc_param_target(c, 0, &spec, &p)) {
         return NULL;
     }
     if (!p) {
-        free(group);
         return m_stop_process_group(c);
     }
     if (!rpc_is_running_state(p->state)) {
@@ -717,15 +713,13 @@ struct xv *m_signal_process(struct call *c)
     if (!rpc_nparams(c, 2, 2)) {
         return NULL;
     }
-    const char *spec = rpc_param_str(c, 0);
+    const char *spec;
     struct proc *p;
-    char *group;
     int sig;
-    if (!spec || !rpc_resolve(c, spec, &p, &group)) {
+    if (!rpc_param_target(c, 0, &spec, &p)) {
         return NULL;
     }
     if (!p) {
-        free(group);
         return m_signal_process_group(c);
     }
     if (!param_signal(c, 1, &sig)) {
