@@ -149,22 +149,32 @@ loader_begin_section(struct loader *ld, const char *name, int line)
 /* True when the header line after a '[' (its rest, with the newline) names a section the
  * client drops: anything else (a needed section, a malformed header) is read as usual. */
 static bool
-loader_header_skipped(char *rest)
+loader_header_skipped(const char *rest)
 {
-    rest[strcspn(rest, "\r\n")] = '\0';
-    char *close = strchr(rest, ']');
+    const char *close = strchr(rest, ']');
     if (!close || close == rest) {
         return false;
     }
-    if (close[1] && close[1] != ' ' && close[1] != '\t') {
+    if (close[1] && !strchr(" \t\r\n", close[1])) {
         return false; /* text right after ']' */
     }
-    const char *after = close + 1 + strspn(close + 1, " \t");
+    const char *after = close + 1 + strspn(close + 1, " \t\r\n");
     if (*after && *after != ';' && *after != '#') {
         return false;
     }
-    *close = '\0';
-    return !loader_global_section(trim(rest));
+    const char *name = rest + strspn(rest, " \t");
+    const char *end = close;
+    while (end > name && (end[-1] == ' ' || end[-1] == '\t')) {
+        end--;
+    }
+    char buf[32]; /* longer than every needed section's name */
+    size_t len = (size_t)(end - name);
+    if (len >= sizeof(buf)) {
+        return true;
+    }
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    return !loader_global_section(buf);
 }
 
 /* A client looking for the socket (global_only) passes over the sections it drops without
@@ -196,12 +206,11 @@ loader_skip_section(struct loader *ld)
             ld->skipped[0] = '\0';
         }
         ld->lineno++;
-        char *line = xasprintf("[%s", ld->skipped);
         if (n > 0 && loader_header_skipped(ld->skipped)) {
-            free(line);
             line_start = true;
             continue;
         }
+        char *line = xasprintf("[%s", ld->skipped);
         line[strcspn(line, "\r\n")] = '\0';
         ld->peek = line;
         ld->peek_lineno = ld->lineno;
