@@ -1,11 +1,10 @@
 /* reaper.c - reaping by pid. waitpid(-1) makes the kernel walk every child of tend, which
  * with 10,000 programs costs more than the restart it serves; so SIGCHLD is blocked and read
- * from a signalfd, whose siginfo names the pid that exited, and a known pid is reaped with
- * waitpid(pid) alone. SIGCHLD does not queue: exits that arrive while one is pending share
- * it, and an adopted orphan is nobody tend knows. Both are found by a sweep with waitpid(-1):
- * at once for an unknown pid, and otherwise shortly after any SIGCHLD (a timer armed by the
- * signal, never running while nothing exits). Without a signalfd, libev's ev_child reaps
- * (supervisor.c). Calls supervisor_reaped, pidmap and log. */
+ * from a signalfd, whose siginfo names the pid that exited, and that pid is reaped with
+ * waitpid(pid) alone, an adopted orphan as well as a program. SIGCHLD does not queue: exits
+ * that arrive while one is pending share it, and are found by a sweep with waitpid(-1) shortly
+ * after any SIGCHLD (a timer armed by the signal, never running while nothing exits). Without
+ * a signalfd, libev's ev_child reaps (supervisor.c). Calls supervisor_reaped and log. */
 #include "supervise_int.h"
 
 #include <errno.h>
@@ -17,7 +16,7 @@
 
 #include "log.h"
 
-/* How late an exit hidden behind another one's SIGCHLD (or an orphan's) may be seen. */
+/* How late an exit hidden behind another one's SIGCHLD may be seen. */
 #define REAPER_SWEEP_DELAY 0.1
 
 /* Every exited child, whoever it is: waitpid(-1) until none is left. */
@@ -43,12 +42,10 @@ static void reaper_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
     reaper_sweep(w->data);
 }
 
-/* One pid named by a SIGCHLD: reaped alone when tend knows it; true when a sweep is needed */
-static bool reaper_take(struct supervisor *sv, pid_t pid)
+/* The pid a SIGCHLD named, reaped by itself: a program, a probe or check, or an orphan alike
+ * (a pid a sweep reaped already is simply not there any more). */
+static void reaper_take(struct supervisor *sv, pid_t pid)
 {
-    if (!pid_map_find(&sv->pids, pid)) {
-        return true; /* an orphan (or a pid already reaped by a sweep) */
-    }
     int status;
     pid_t r;
     do {
@@ -57,7 +54,6 @@ static bool reaper_take(struct supervisor *sv, pid_t pid)
     if (r == pid) {
         supervisor_reaped(sv, pid, status);
     }
-    return false;
 }
 
 static void reaper_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -65,7 +61,6 @@ static void reaper_cb(struct ev_loop *loop, ev_io *w, int revents)
     struct supervisor *sv = w->data;
     (void)revents;
     struct signalfd_siginfo si[32];
-    bool sweep = false;
     for (;;) {
         ssize_t n = read(sv->sigchld_fd, si, sizeof(si));
         if (n < 0 && errno == EINTR) {
@@ -78,17 +73,15 @@ static void reaper_cb(struct ev_loop *loop, ev_io *w, int revents)
         for (size_t i = 0; i < count; i++) {
             if (si[i].ssi_code == CLD_EXITED || si[i].ssi_code == CLD_KILLED ||
                 si[i].ssi_code == CLD_DUMPED) {
-                sweep |= reaper_take(sv, (pid_t)si[i].ssi_pid);
+                reaper_take(sv, (pid_t)si[i].ssi_pid);
             }
         }
         if (count < sizeof(si) / sizeof(si[0])) {
             break;
         }
     }
-    if (sweep) {
-        ev_timer_stop(loop, &sv->sweep_timer);
-        reaper_sweep(sv);
-    } else if (!ev_is_active(&sv->sweep_timer)) {
+    /* exits that shared this SIGCHLD named no pid of their own */
+    if (!ev_is_active(&sv->sweep_timer)) {
         ev_timer_set(&sv->sweep_timer, REAPER_SWEEP_DELAY, 0.);
         ev_timer_start(loop, &sv->sweep_timer);
     }
