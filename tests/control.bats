@@ -419,6 +419,20 @@ EOF2
     assert_output_contains "STOPPED"
 }
 
+@test "a malformed header among the sections a client skips is still an error at its line" {
+    {
+        for i in $(seq 1 200); do printf '[program:p%d]\ncommand = true\n' "$i"; done
+        printf '[program:broken\ncommand = true\n[tend]\nsocket = %s\n' "$SOCK"
+    } >"$BATS_TEST_TMPDIR/bad.ini"
+    CFG=$BATS_TEST_TMPDIR/bad.ini
+    line=$(grep -n '^\[program:broken$' "$CFG" | cut -d: -f1)
+    run tend_ status
+    assert_status 78
+    assert_output_contains "bad.ini:$line: section header must be [name]"
+    run tend_ check
+    assert_output_contains "bad.ini:$line: section header must be [name]"
+}
+
 @test "garbage, half requests, huge lines and a flood of clients leave tend answering" {
     demo_config
     start_daemon
