@@ -655,6 +655,67 @@ output_sink_splices(const struct output_sink *s)
            !s->timestamps && !s->syslog && !s->strip_ansi && s->nlisteners == 0;
 }
 
+/* tend's own pipe between a program's pipe and its log file. Splicing a pipe into a file holds
+ * that pipe's lock for the whole copy, and the program's next write waits for it; moving the
+ * pages into a second pipe copies nothing and takes the lock for an instant, and the copy into
+ * the file then holds the relay's lock, which nobody else wants. One relay serves every sink:
+ * it is empty between two chunks. */
+static int output_relay[2] = {-1, -1};
+
+static bool
+output_relay_ready(void)
+{
+    if (output_relay[0] >= 0) {
+        return true;
+    }
+    if (pipe2(output_relay, O_CLOEXEC | O_NONBLOCK) < 0) {
+        output_relay[0] = output_relay[1] = -1;
+        return false; /* EMFILE and the like: splice straight into the file */
+    }
+    fcntl(output_relay[0], F_SETPIPE_SZ, OUTPUT_SPLICE_MAX); /* else chunks of the default */
+    return true;
+}
+
+/* Empties the relay's n bytes into the log file: spliced, or, where the file refuses (a full
+ * disk, a filesystem without splice), read back and written by the write path, so every byte
+ * taken from the program is written or counted as dropped. */
+static void
+output_relay_drain(struct output_sink *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = splice(output_relay[0], NULL, s->fd, NULL, n, SPLICE_F_MOVE);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            if (w < 0 && errno == EINVAL) {
+                s->no_splice = true;
+            }
+            break;
+        }
+        n -= (size_t)w;
+        s->size += w;
+    }
+    if (n == 0) {
+        s->reported = false;
+        return;
+    }
+    char buf[64 * 1024];
+    while (n > 0) {
+        ssize_t r = read(output_relay[0], buf, n < sizeof(buf) ? n : sizeof(buf));
+        if (r <= 0) {
+            /* cannot happen to a pipe holding n bytes; a fresh relay next time, to be sure */
+            close(output_relay[0]);
+            close(output_relay[1]);
+            output_relay[0] = output_relay[1] = -1;
+            output_file_failed(s, r < 0 ? errno : EIO);
+            return;
+        }
+        output_file_write(s, buf, (size_t)r);
+        n -= (size_t)r;
+    }
+}
+
 /* Moves a chunk from the pipe into the log file with splice(2): never more than what is left
  * before maxbytes, so rotation stays exact to the byte. Same contract as child_splice_fn. */
 static ssize_t
@@ -681,16 +742,25 @@ output_sink_splice(struct output_sink *s, int pipe_fd)
     if (lseek(s->fd, 0, SEEK_END) < 0) {
         return -1;
     }
-    ssize_t n = splice(pipe_fd, NULL, s->fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n < 0) {
-        if (errno == EINVAL) {
-            s->no_splice = true;
+    ssize_t n;
+    if (output_relay_ready()) {
+        n = splice(pipe_fd, NULL, output_relay[1], NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n <= 0) {
+            return n; /* EOF, or EAGAIN: nothing was taken */
         }
-        return -1; /* EAGAIN waits; anything else is read and written, and reported there */
+        output_relay_drain(s, (size_t)n);
+    } else {
+        n = splice(pipe_fd, NULL, s->fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n < 0) {
+            if (errno == EINVAL) {
+                s->no_splice = true;
+            }
+            return -1; /* EAGAIN waits; anything else is read and written, and reported there */
+        }
+        s->size += n;
+        s->reported = false;
     }
-    s->size += n;
     s->bytes += (uint64_t)n;
-    s->reported = false;
     if (s->maxbytes > 0 && s->size >= s->maxbytes && output_file_rotate(s) < 0) {
         output_file_failed(s, errno);
     }
