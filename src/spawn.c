@@ -26,9 +26,13 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
 
 /* The steps of the child, in order; the failing one travels back to the parent. */
 enum spawn_step {
+    SPAWN_STEP_UNSHARE,
     SPAWN_STEP_PGRP,
     SPAWN_STEP_DEVNULL,
     SPAWN_STEP_FDS,
@@ -249,14 +253,117 @@ struct spawn_clone_arg {
     const struct spawn_request *req;
     const char *path;
     int errfds[2];
+    int keep_below; /* > 0: the fd table is tend's own (CLONE_FILES) until it is cut here */
 };
 
 static int
 spawn_clone_main(void *arg)
 {
     const struct spawn_clone_arg *a = arg;
+    if (a->keep_below > 0) {
+        /* Still tend's table: the first call makes a table of the child's own holding only
+         * the fds below keep_below (tend's first few and the staged ones), so nothing is
+         * copied for the thousands of pipes of other programs, and exec has none to close.
+         * Without close_range (Linux < 5.9), a copy of the whole table. */
+        long cut = -1;
+#ifdef SYS_close_range
+        cut = syscall(SYS_close_range, (unsigned)a->keep_below, ~0U, CLOSE_RANGE_UNSHARE);
+#endif
+        if (cut < 0 && unshare(CLONE_FILES) < 0) {
+            spawn_child_fail(a->errfds[1], SPAWN_STEP_UNSHARE, 0);
+        }
+    }
     close(a->errfds[0]); /* the child's own fd table: tend keeps its end */
     spawn_child_side(a->req, a->path, a->errfds[1]);
+}
+
+/* ---- staging: the child's fds at low numbers ---- */
+
+/* Slots reserved at start-up, low in tend's fd table, that hold /dev/null between spawns. For
+ * one spawn, the child's fds are duplicated onto them, so the child can cut its table right
+ * above them; afterwards they hold /dev/null again (tend must not keep a pipe end open). */
+#define SPAWN_STAGE_FDS 3          /* stdin, stdout, stderr; a request with more is not staged */
+#define SPAWN_STAGE_MIN_NOFILE 1024 /* below, the table is small to copy and fds are scarce */
+
+static struct {
+    int slot[SPAWN_STAGE_FDS + 1]; /* the last one carries the error pipe */
+    int devnull;
+    int above; /* one more than the highest slot; 0 while there are none */
+} spawn_stage;
+
+void
+spawn_stage_init(void)
+{
+    struct rlimit nofile;
+    if (spawn_stage.above > 0 || getrlimit(RLIMIT_NOFILE, &nofile) < 0 ||
+        nofile.rlim_cur < SPAWN_STAGE_MIN_NOFILE) {
+        return;
+    }
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0) {
+        return;
+    }
+    int high = devnull;
+    for (size_t i = 0; i < ARRAY_SIZE(spawn_stage.slot); i++) {
+        spawn_stage.slot[i] = fcntl(devnull, F_DUPFD_CLOEXEC, 0);
+        if (spawn_stage.slot[i] < 0) {
+            while (i-- > 0) {
+                close(spawn_stage.slot[i]);
+            }
+            close(devnull);
+            return; /* staging stays off: a child copies the whole table, as before */
+        }
+        if (spawn_stage.slot[i] > high) {
+            high = spawn_stage.slot[i];
+        }
+    }
+    spawn_stage.devnull = devnull;
+    spawn_stage.above = high + 1;
+}
+
+/* Puts /dev/null back on the first n slots. */
+static void
+spawn_stage_clear(int n)
+{
+    for (int i = 0; i < n; i++) {
+        dup3(spawn_stage.devnull, spawn_stage.slot[i], O_CLOEXEC);
+    }
+}
+
+/* Copies the sources of req's map and the error pipe onto the slots, into *staged (a copy of
+ * req whose map names the slots). Returns the number of slots used, or 0: no staging. */
+static int
+spawn_stage_fds(const struct spawn_request *req, int *errfd, struct spawn_request *staged)
+{
+    if (spawn_stage.above == 0 || req->nmap > SPAWN_MAX_FDS) {
+        return 0;
+    }
+    int sources = 0;
+    for (int i = 0; i < req->nmap; i++) {
+        sources += req->map[i].src >= 0;
+    }
+    if (sources > SPAWN_STAGE_FDS) {
+        return 0;
+    }
+    *staged = *req;
+    int used = 0;
+    for (int i = 0; i < req->nmap; i++) {
+        if (req->map[i].src < 0) {
+            continue; /* /dev/null, opened by the child */
+        }
+        if (dup3(req->map[i].src, spawn_stage.slot[used], O_CLOEXEC) < 0) {
+            spawn_stage_clear(used);
+            return 0;
+        }
+        staged->map[i].src = spawn_stage.slot[used++];
+    }
+    int errslot = spawn_stage.slot[SPAWN_STAGE_FDS];
+    if (dup3(*errfd, errslot, O_CLOEXEC) < 0) {
+        spawn_stage_clear(used);
+        return 0;
+    }
+    *errfd = errslot;
+    return used + 1;
 }
 
 /* ---- the parent side ---- */
@@ -275,6 +382,9 @@ spawn_error_from_report(const struct spawn_request *req, const char *path,
 {
     const char *user = req->user && req->user->name ? req->user->name : NULL;
     switch (rep->step) {
+    case SPAWN_STEP_UNSHARE:
+        spawn_error_set(e, "give a file descriptor table to", rep->err, xstrdup(req->argv[0]));
+        break;
     case SPAWN_STEP_PGRP:
         spawn_error_set(e, "create a process group for", rep->err, xstrdup(req->argv[0]));
         break;
@@ -347,9 +457,14 @@ spawn_child(const struct spawn_request *req, pid_t *pid, struct spawn_error *e)
     /* vfork-style: the child borrows tend's memory (no page tables to copy, no copy-on-write
      * faults in tend afterwards) and tend sleeps until it executed or failed, so the report
      * below is already there. The child writes only to its own stack, below, its own fd table
-     * and signal dispositions (no CLONE_FILES, no CLONE_SIGHAND); it makes system calls only,
-     * and tend's signals stay blocked until it is gone. */
-    struct spawn_clone_arg arg = {req, path, {errpipe[0], errpipe[1]}};
+     * (with CLONE_FILES, once its first call made it its own) and its own signal dispositions
+     * (no CLONE_SIGHAND); it makes system calls only, and tend's signals stay blocked until it
+     * is gone. */
+    struct spawn_request staged;
+    int child_errfd = errpipe[1];
+    int nstaged = spawn_stage_fds(req, &child_errfd, &staged);
+    struct spawn_clone_arg arg = {nstaged ? &staged : req, path, {errpipe[0], child_errfd},
+                                  nstaged ? spawn_stage.above : 0};
 #if SPAWN_SANITIZED
     /* the sanitizers' interceptors take locks in the child that the parent shares with
      * CLONE_VM (a deadlock): a plain fork there */
@@ -359,11 +474,16 @@ spawn_child(const struct spawn_request *req, pid_t *pid, struct spawn_error *e)
     }
 #else
     _Alignas(16) char stack[SPAWN_CHILD_STACK];
-    pid_t child = clone(spawn_clone_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
-                        &arg);
+    int flags = CLONE_VM | CLONE_VFORK | SIGCHLD | (nstaged ? CLONE_FILES : 0);
+    pid_t child = clone(spawn_clone_main, stack + sizeof(stack), flags, &arg);
 #endif
     int fork_errno = errno;
     sigprocmask(SIG_SETMASK, &saved, NULL);
+    /* the error pipe's write end and the program's pipe ends must not stay open in tend */
+    if (nstaged) {
+        spawn_stage_clear(nstaged - 1);
+        dup3(spawn_stage.devnull, spawn_stage.slot[SPAWN_STAGE_FDS], O_CLOEXEC);
+    }
     close(errpipe[1]);
     if (child < 0) {
         close(errpipe[0]);

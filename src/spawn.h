@@ -75,6 +75,11 @@ char *spawn_find_program(const char *name, const char *const *envp);
  * so pipes are never created as fd 0-2 and children never inherit a stray fd. */
 void spawn_sanitize_fds(void);
 
+/* Reserves a few low fd numbers for staging a child's fds, so a child copies only tend's
+ * first fds rather than its whole table (the cost of a spawn would grow with every program's
+ * pipes). Once, early, before the fds of the programs are opened; without it spawns still work. */
+void spawn_stage_init(void);
+
 /* Adds the KEY=VALUE lines of an env_file to env (replacing same keys): blank lines and lines
  * starting with '#' are skipped, "export " is allowed, a value in matching quotes loses them.
  * Returns -1 with *err ("PATH:LINE: ...") on a bad line or an unreadable file. */

@@ -309,6 +309,7 @@ static int up_prepare(struct up_start *st, const struct config *cfg)
         return 125;
     }
     spawn_sanitize_fds();
+    spawn_stage_init(); /* before any program's pipe: the slots must be low */
     signal(SIGPIPE, SIG_IGN); /* a dead reader is an error to report, never a death */
     log_set_level(cfg->global.loglevel);
     log_set_rotation(cfg->global.logfile_maxbytes, (int)cfg->global.logfile_backups);

@@ -270,6 +270,43 @@ EOF2
     grep -q '^SigIgn:[[:space:]]*0*$' /proc/"$pid"/status
 }
 
+@test "tend keeps only its read end of each child's pipe, however many programs it spawned" {
+    CFG=$(write_config <<EOF2
+[tend]
+socket = $SOCK
+[program:many]
+command = $SLEEP 1000
+numprocs = 6
+process_name = many_%(process_num)d
+startsecs = 0
+[program:joined]
+command = $SLEEP 1001
+redirect_stderr = true
+startsecs = 0
+EOF2
+)
+    start_tend "$CFG"
+    wait_for 20 eval '[ "$(pgrep -f "^$SLEEP 100[01]" | wc -l)" -eq 7 ]'
+    for pid in $(pgrep -f "^$SLEEP 100[01]"); do
+        run ls /proc/"$pid"/fd
+        [ "$output" = "$(printf '0\n1\n2')" ]
+        for fd in 1 2; do
+            pipe=$(readlink /proc/"$pid"/fd/$fd)
+            [[ "$pipe" == pipe:* ]]
+            # in tend: the one read end, never a write end that would hide the child's EOF
+            held=$(for f in /proc/"$TEND_PID"/fd/*; do if [ "$(readlink "$f")" = "$pipe" ]; then echo "${f##*/}"; fi; done)
+            [ "$(echo "$held" | wc -w)" -eq 1 ]
+            [ $((0$(awk '/^flags:/ {print $2}' /proc/"$TEND_PID"/fdinfo/"$held") & 3)) -eq 0 ]
+        done
+    done
+    joined=$(pid_of "$SLEEP 1001")
+    [ "$(readlink /proc/"$joined"/fd/1)" = "$(readlink /proc/"$joined"/fd/2)" ]
+    # the ends are really gone from tend: a child's exit is seen as EOF, and it restarts
+    old=$(field many_3 pid)
+    kill -TERM "$old"
+    wait_for 20 eval '[ "$(field many_3 pid)" != "$old" ] && [ "$(field many_3 state)" = RUNNING ]'
+}
+
 @test "environment, env_file, directory, umask and stdin = file: reach the child" {
     mkdir -p "$BATS_TEST_TMPDIR/work"
     printf '# secrets\nFROM_FILE=file value\nexport QUOTED="q v"\n' >"$BATS_TEST_TMPDIR/env"
