@@ -227,11 +227,13 @@ static void up_usage(FILE *to)
                 "  -d, --daemon   run in the background; return once the control socket listens\n");
 }
 
-/* libev aborts on a failed system call unless told otherwise: log first, then abort. */
+/* libev aborts on a failed system call unless told otherwise (its callback must not return):
+ * say why and exit as tend's own failure, never a crash. Seen at start-up with fds exhausted,
+ * when libev cannot make its signal pipe. */
 static void up_syserr(const char *msg)
 {
     log_msg(LOG_CRIT, "event loop failure: %s: %s", msg, strerror(errno));
-    abort();
+    exit(125);
 }
 
 /* Reports a start-up failure: to the launcher when daemonized, else on stderr. */
