@@ -286,7 +286,7 @@ spawn_clone_main(void *arg)
 #define SPAWN_STAGE_MIN_NOFILE 1024 /* below, the table is small to copy and fds are scarce */
 
 static struct {
-    int slot[SPAWN_STAGE_FDS + 1]; /* the last one carries the error pipe */
+    int slot[SPAWN_STAGE_FDS + 1]; /* the sources, then the error pipe */
     int devnull;
     int above; /* one more than the highest slot; 0 while there are none */
 } spawn_stage;
@@ -330,8 +330,8 @@ spawn_stage_clear(int n)
     }
 }
 
-/* Copies the sources of req's map and the error pipe onto the slots, into *staged (a copy of
- * req whose map names the slots). Returns the number of slots used, or 0: no staging. */
+/* Copies the sources of req's map, then the error pipe, onto the first slots, into *staged (a
+ * copy of req whose map names the slots). Returns the number of slots used, or 0: no staging. */
 static int
 spawn_stage_fds(const struct spawn_request *req, int *errfd, struct spawn_request *staged)
 {
@@ -357,13 +357,12 @@ spawn_stage_fds(const struct spawn_request *req, int *errfd, struct spawn_reques
         }
         staged->map[i].src = spawn_stage.slot[used++];
     }
-    int errslot = spawn_stage.slot[SPAWN_STAGE_FDS];
-    if (dup3(*errfd, errslot, O_CLOEXEC) < 0) {
+    if (dup3(*errfd, spawn_stage.slot[used], O_CLOEXEC) < 0) {
         spawn_stage_clear(used);
         return 0;
     }
-    *errfd = errslot;
-    return used + 1;
+    *errfd = spawn_stage.slot[used++];
+    return used;
 }
 
 /* ---- the parent side ---- */
@@ -480,10 +479,7 @@ spawn_child(const struct spawn_request *req, pid_t *pid, struct spawn_error *e)
     int fork_errno = errno;
     sigprocmask(SIG_SETMASK, &saved, NULL);
     /* the error pipe's write end and the program's pipe ends must not stay open in tend */
-    if (nstaged) {
-        spawn_stage_clear(nstaged - 1);
-        dup3(spawn_stage.devnull, spawn_stage.slot[SPAWN_STAGE_FDS], O_CLOEXEC);
-    }
+    spawn_stage_clear(nstaged);
     close(errpipe[1]);
     if (child < 0) {
         close(errpipe[0]);
