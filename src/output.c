@@ -670,7 +670,7 @@ output_relay_ready(void)
     }
     if (pipe2(output_relay, O_CLOEXEC | O_NONBLOCK) < 0) {
         output_relay[0] = output_relay[1] = -1;
-        return false; /* EMFILE and the like: splice straight into the file */
+        return false; /* EMFILE and the like: this chunk is read and written */
     }
     fcntl(output_relay[0], F_SETPIPE_SZ, OUTPUT_SPLICE_MAX); /* else chunks of the default */
     return true;
@@ -742,24 +742,14 @@ output_sink_splice(struct output_sink *s, int pipe_fd)
     if (lseek(s->fd, 0, SEEK_END) < 0) {
         return -1;
     }
-    ssize_t n;
-    if (output_relay_ready()) {
-        n = splice(pipe_fd, NULL, output_relay[1], NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-        if (n <= 0) {
-            return n; /* EOF, or EAGAIN: nothing was taken */
-        }
-        output_relay_drain(s, (size_t)n);
-    } else {
-        n = splice(pipe_fd, NULL, s->fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-        if (n < 0) {
-            if (errno == EINVAL) {
-                s->no_splice = true;
-            }
-            return -1; /* EAGAIN waits; anything else is read and written, and reported there */
-        }
-        s->size += n;
-        s->reported = false;
+    if (!output_relay_ready()) {
+        return -1;
     }
+    ssize_t n = splice(pipe_fd, NULL, output_relay[1], NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n <= 0) {
+        return n; /* EOF, or EAGAIN: nothing was taken */
+    }
+    output_relay_drain(s, (size_t)n);
     s->bytes += (uint64_t)n;
     if (s->maxbytes > 0 && s->size >= s->maxbytes && output_file_rotate(s) < 0) {
         output_file_failed(s, errno);
