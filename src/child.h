@@ -1,6 +1,6 @@
 /* child.h - the child engine shared by `tend up`, `tend run` and the batch pool: a child spawned
- * with pipes on fds 1 and 2, a reader per pipe (one read per wakeup, pause/resume for
- * back-pressure, a bounded drain, EOF), and a writer into a child's stdin (what the pipe does not
+ * with pipes on fds 1 and 2, a reader per pipe (one read per wakeup, a short rest after a big
+ * chunk, pause/resume for back-pressure, a bounded drain, EOF), and a writer into a child's stdin (what the pipe does not
  * take waits in a buffer; EOF once it is written). Calls spawn and util only; reaping stays
  * with the caller (libev's ev_child for `up`, wait4 for `run`), which hands the status back. */
 #ifndef TEND_CHILD_H
@@ -20,6 +20,9 @@
  * so a chatty child costs fewer wakeups; quiet children keep the kernel's default. */
 #define CHILD_PIPE_GROWN (1024 * 1024)
 #define CHILD_PIPE_DEFAULT 65536
+/* After a chunk of at least CHILD_PIPE_DEFAULT that emptied a grown pipe, the reader rests this
+ * long before it looks again (see child_rest in child.c). */
+#define CHILD_REST_NS 200000
 
 /* A pipe with both ends close-on-exec and tend's end non-blocking (the child's end stays
  * blocking: ordinary programs do not expect EAGAIN). tends_end is 0 (tend reads) or 1 (tend
@@ -68,6 +71,8 @@ struct child_reader {
     int fd;      /* tend's read end; -1 once closed */
     bool paused; /* not read for now: the writer blocks on the full pipe */
     bool grown;  /* the pipe was found full once and grown (or growing failed) */
+    bool big;    /* ... and growing worked */
+    bool resting; /* a fast writer: not watched until child_rest's timer fires */
     int read_errno;
     child_data_fn on_data;
     child_eof_fn on_eof;
@@ -86,7 +91,7 @@ void child_reader_resume(struct child_reader *r);
 /* Reads what is in the pipe now, at most about max_bytes (a grandchild may write forever),
  * without waiting: for a child that has exited. Does not close. */
 void child_reader_drain(struct child_reader *r, size_t max_bytes);
-/* Stops the watcher and closes the fd; no EOF callback. */
+/* Stops the watcher and closes the fd; no EOF callback. The reader may be freed after it. */
 void child_reader_close(struct child_reader *r);
 
 /* ---- feeding a child's stdin ---- */
