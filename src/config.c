@@ -384,7 +384,6 @@ static void proc_config_free(struct proc_config *pc)
         free(pc->program);
     }
     free(pc->name);
-    free(pc->file);
     free(pc);
 }
 
@@ -511,6 +510,19 @@ static void apply_program_option(struct loader *ld, const struct raw_section *se
     apply_option(ld, sec, opt, raw, ectx, pc);
 }
 
+/* The copy of path in cfg->files (every file read is there): one string for all the programs
+ * of a file, not one each (10,000 programs from one file spent 70 bytes each on it). */
+static const char *config_file_ref(struct config *cfg, const char *path)
+{
+    for (size_t i = 0; i < cfg->files.n; i++) {
+        if (strcmp(cfg->files.v[i], path) == 0) {
+            return cfg->files.v[i];
+        }
+    }
+    strv_push(&cfg->files, path); /* not expected: the loader lists every file it reads */
+    return cfg->files.v[cfg->files.n - 1];
+}
+
 static void build_program(struct loader *ld, struct config *cfg, struct build_index *bx,
                           const struct raw_section *sec, const char *hostname)
 {
@@ -588,7 +600,7 @@ static void build_program(struct loader *ld, struct config *cfg, struct build_in
                     : strcmp(ectx.group_name, pc->name) == 0    ? pc->name
                                                                 : xstrdup(ectx.group_name);
         pc->process_num = (int)(start + i);
-        pc->file = xstrdup(sec->file);
+        pc->file = config_file_ref(cfg, sec->file);
         pc->line = sec->line;
         pc->order = sec->order * 100000 + (size_t)i;
         if (!valid_name(pc->name)) {

@@ -128,7 +128,7 @@ struct proc_config {
     char *group;   /* NAME of the [group:NAME] it belongs to, or the program name (likewise) */
     int process_num;
     int line;
-    char *file; /* where the [program:x] header is */
+    const char *file; /* where the [program:x] header is: one of its config's files */
     size_t order; /* position in the file(s), to keep the order stable for equal priorities */
     long buffer_size;         /* [eventlistener:x]: events kept while no listener is READY */
     uint32_t listener_events; /* events= as a mask of enum event_type bits */
