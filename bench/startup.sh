@@ -11,7 +11,11 @@
 # runsvdir and s6-svscan (one service dir per program whose run script execs the sleep) are
 # measured in turn, in a rotating order, REPS times (5, 3 quick); the median is kept.
 # Each supervisor is then frozen and killed with everything under it.
-# Results: startup N=<n> <tool> <seconds>.
+# With 10,000 programs, once per tool (the first rep that started them all), the idle cost is
+# read as idle.sh reads it with 100: after SETTLE s, the wakeups in a WINDOW s in which
+# nothing happens, then RSS, PSS and private memory, also per program (PSS / N).
+# Results: startup N=<n> <tool> <seconds>; idle wakeups/10s N=10000, PSS KiB N=10000,
+# private KiB N=10000, PSS B/program N=10000 <tool> <value>.
 . "$(dirname "$0")/lib.sh"
 
 NS=${BENCH_STARTUP_NS:-$([ -n "$QUICK" ] && echo "10 100 1000" || echo "10 100 1000 10000")}
@@ -19,11 +23,27 @@ TOOLS=${BENCH_TOOLS:-$TOOLS_ALL}
 TIMEOUT=${BENCH_STARTUP_TIMEOUT:-180}
 # sleep prints nothing: one pipe per program (the fd limit may be 20,000 for 10,000 programs)
 export TEND_OPTS="redirect_stderr = true" SUPERVISORD_OPTS="redirect_stderr = true"
+WINDOW=${BENCH_IDLE_WINDOW:-10}
+SETTLE=${BENCH_IDLE_SETTLE:-3}
+
+# idle_big TOOL N: the idle figures of a supervisor running N settled programs
+idle_big() {
+    sleep "$SETTLE"
+    read -r _ c0 _ _ _ _ < <(pstat "$SPID" "$SNAME")
+    sleep "$WINDOW"
+    read -r np c1 _ kr kp kv < <(pstat "$SPID" "$SNAME")
+    log "idle N=$2 $1: $np processes, $((c1 - c0)) wakeups in ${WINDOW}s, rss $kr KiB, pss $kp KiB, private $kv KiB"
+    record "idle wakeups/${WINDOW}s N=$2" "$1" $((c1 - c0))
+    record "RSS KiB N=$2" "$1" "$kr"
+    record "PSS KiB N=$2" "$1" "$kp"
+    record "private KiB N=$2" "$1" "$kv"
+    record "PSS B/program N=$2" "$1" "$(awk -v k="$kp" -v n="$2" 'BEGIN{printf "%.0f", k*1024/n}')"
+}
 
 for n in $NS; do
     reps=$REPS
     [ "$n" -ge 10000 ] && reps=${BENCH_REPS_10K:-3}
-    declare -A times=()
+    declare -A times=() idled=()
     for ((r = 0; r < reps; r++)); do
         for tool in $(rotate "$r" $TOOLS); do
             # a tool that timed out once is not tried again at this N
@@ -45,6 +65,10 @@ for n in $NS; do
             else
                 log "startup N=$n $tool rep $r: $(awk -v t="$LAUNCH_NS" 'BEGIN{printf "%.4f", t/1e9}') s"
                 times[$tool]="${times[$tool]:-} $LAUNCH_NS"
+                if [ "$n" -ge 10000 ] && [ -z "${idled[$tool]:-}" ]; then
+                    idled[$tool]=1
+                    idle_big "$tool" "$n"
+                fi
             fi
             stop_tree "$SPID" "$SNAME"
             rm -rf "$dir"
@@ -61,5 +85,5 @@ for n in $NS; do
             record "startup N=$n" "$tool" "$(awk -v t="$(median $v)" 'BEGIN{printf "%.4f", t/1e9}')"
         fi
     done
-    unset times
+    unset times idled
 done
