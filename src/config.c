@@ -364,6 +364,7 @@ static void build_groups(struct loader *ld, struct config *cfg)
 struct build_index {
     struct strmap program_at; /* program name -> index in cfg->procs of its first process */
     struct strmap group_at;   /* program name -> index of the first group listing it */
+    struct strmap file_at;    /* a file read -> its index in cfg->files */
 };
 
 static const char *group_of(const struct build_index *bx, struct config *cfg, const char *program)
@@ -511,16 +512,17 @@ static void apply_program_option(struct loader *ld, const struct raw_section *se
 }
 
 /* The copy of path in cfg->files (every file read is there): one string for all the programs
- * of a file, not one each (10,000 programs from one file spent 70 bytes each on it). */
-static const char *config_file_ref(struct config *cfg, const char *path)
+ * of a file, not one each (10,000 programs from one file spent 70 bytes each on it). Found
+ * through a hash: 10,000 programs may also come from 10,000 included files. */
+static const char *config_file_ref(struct build_index *bx, struct config *cfg, const char *path)
 {
-    for (size_t i = 0; i < cfg->files.n; i++) {
-        if (strcmp(cfg->files.v[i], path) == 0) {
-            return cfg->files.v[i];
-        }
+    size_t i;
+    if (!strmap_get(&bx->file_at, path, &i)) {
+        strv_push(&cfg->files, path); /* not expected: the loader lists every file it reads */
+        i = cfg->files.n - 1;
+        strmap_put(&bx->file_at, cfg->files.v[i], i);
     }
-    strv_push(&cfg->files, path); /* not expected: the loader lists every file it reads */
-    return cfg->files.v[cfg->files.n - 1];
+    return cfg->files.v[i];
 }
 
 static void build_program(struct loader *ld, struct config *cfg, struct build_index *bx,
@@ -600,7 +602,7 @@ static void build_program(struct loader *ld, struct config *cfg, struct build_in
                     : strcmp(ectx.group_name, pc->name) == 0    ? pc->name
                                                                 : xstrdup(ectx.group_name);
         pc->process_num = (int)(start + i);
-        pc->file = config_file_ref(cfg, sec->file);
+        pc->file = config_file_ref(bx, cfg, sec->file);
         pc->line = sec->line;
         pc->order = sec->order * 100000 + (size_t)i;
         if (!valid_name(pc->name)) {
@@ -691,6 +693,10 @@ static struct config *config_read(const char *path, struct diag *d, bool global_
         struct build_index bx;
         strmap_init(&bx.program_at);
         strmap_init(&bx.group_at);
+        strmap_init(&bx.file_at);
+        for (size_t f = 0; f < cfg->files.n; f++) {
+            strmap_put(&bx.file_at, cfg->files.v[f], f);
+        }
         for (size_t g = 0; g < cfg->ngroups; g++) {
             for (size_t k = 0; k < cfg->groups[g].programs.n; k++) {
                 strmap_put(&bx.group_at, cfg->groups[g].programs.v[k], g);
@@ -703,6 +709,7 @@ static struct config *config_read(const char *path, struct diag *d, bool global_
                 build_program(&ld, cfg, &bx, &ld.sections[s], hostname);
             }
         }
+        strmap_free(&bx.file_at);
         strmap_free(&bx.group_at);
         strmap_free(&bx.program_at);
         validate(&ld, cfg);
