@@ -104,8 +104,8 @@ child_reader_grow(struct child_reader *r, size_t n)
 /* ---- resting after a big chunk ----
  * A reader that keeps up with a fast writer copies each cache line just after the writer's
  * core wrote it, while it is still dirty in that core's cache, and the transfer between cores
- * makes its copy about twice as dear as one a little later (perf: memcpy; 0.57 → 0.29 CPU s
- * per GB for `head -c 1G /dev/zero` into a log file). So a reader whose chunk was big and
+ * makes its copy about twice as dear as one a little later (perf: memcpy; 0.57 → 0.25-0.33 CPU
+ * s per GB for `head -c 1G /dev/zero` into a log file). So a reader whose chunk was big and
  * still emptied its grown pipe stops watching for CHILD_REST_NS, while the writer fills it
  * further. A pipe found full is read again at once, and small chunks (a program talking to
  * a person) never rest. One timerfd serves every resting reader: libev's timers have
@@ -116,7 +116,7 @@ static struct {
     bool armed;
     struct child_reader **v;
     size_t n, cap;
-} child_rest = {.io = {.fd = -1}};
+} child_rest;
 
 static void
 child_rest_cb(struct ev_loop *loop, ev_io *w, int revents)

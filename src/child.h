@@ -1,8 +1,9 @@
 /* child.h - the child engine shared by `tend up`, `tend run` and the batch pool: a child spawned
  * with pipes on fds 1 and 2, a reader per pipe (one read per wakeup, a short rest after a big
- * chunk, pause/resume for back-pressure, a bounded drain, EOF), and a writer into a child's stdin (what the pipe does not
- * take waits in a buffer; EOF once it is written). Calls spawn and util only; reaping stays
- * with the caller (libev's ev_child for `up`, wait4 for `run`), which hands the status back. */
+ * chunk, pause/resume for back-pressure, a bounded drain, EOF), and a writer into a child's
+ * stdin (what the pipe does not take waits in a buffer; EOF once it is written). Calls spawn
+ * and util only; reaping stays with the caller (libev's ev_child for `up`, wait4 for `run`),
+ * which hands the status back. */
 #ifndef TEND_CHILD_H
 #define TEND_CHILD_H
 

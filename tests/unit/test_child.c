@@ -1,10 +1,8 @@
 /* test_child.c - unit tests for child.c's pipe reader on a real loop: a reader rests after a
  * big chunk that emptied its grown pipe, and only then; bytes written meanwhile arrive once the
  * rest is over; pausing or closing a resting reader is safe. Nothing here is timed. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "child.h"
