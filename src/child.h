@@ -21,9 +21,11 @@
  * so a chatty child costs fewer wakeups; quiet children keep the kernel's default. */
 #define CHILD_PIPE_GROWN (1024 * 1024)
 #define CHILD_PIPE_DEFAULT 65536
-/* After a chunk of at least CHILD_PIPE_DEFAULT that emptied a grown pipe, the reader rests this
- * long before it looks again (see child_rest in child.c). */
+/* After a chunk of at least CHILD_PIPE_DEFAULT that emptied a grown pipe, or a small chunk that
+ * came within CHILD_STREAM_S of the one before, the reader rests this long before it looks
+ * again (see child_rest in child.c). */
 #define CHILD_REST_NS 200000
+#define CHILD_STREAM_S 0.001
 
 /* A pipe with both ends close-on-exec and tend's end non-blocking (the child's end stays
  * blocking: ordinary programs do not expect EAGAIN). tends_end is 0 (tend reads) or 1 (tend
@@ -74,6 +76,7 @@ struct child_reader {
     bool grown;  /* the pipe was found full once and grown (or growing failed) */
     bool big;    /* ... and growing worked */
     bool resting; /* a fast writer: not watched until child_rest's timer fires */
+    ev_tstamp last_chunk; /* ev_now() of the last chunk: small chunks close together stream */
     int read_errno;
     child_data_fn on_data;
     child_eof_fn on_eof;
@@ -81,6 +84,9 @@ struct child_reader {
     void *data;
 };
 
+/* Whether a reader rests after a chunk of n bytes (one read takes at most most), gap seconds
+ * after the chunk before; big: its pipe was grown. Pure, for child.c and its tests. */
+bool child_rest_due(size_t n, size_t most, bool big, double gap);
 void child_reader_init(struct child_reader *r, struct ev_loop *loop, child_data_fn on_data,
                        child_eof_fn on_eof, void *data);
 /* Starts watching fd (the reader owns it from now on). */
