@@ -36,7 +36,7 @@ state_is() {
 
 # zombies PID: the number of zombie children of PID
 zombies() {
-    ps --ppid "$1" -o stat= | grep -c '^Z' || true
+    zombie_pids "$1" | wc -l
 }
 
 # zombie_pids PID: the pids of PID's children that are zombies, one per line
@@ -315,24 +315,19 @@ EOF2
     forker=$(field forker pid)
     fds0=$(fd_count "$TEND_PID")
     # zombies come and go at this rate (each exists until tend's next turn of the loop reaps
-    # it); a zombie seen again five samples (a second or more) later is one tend left behind
-    maxz=0 sample=0 lingering=0
-    declare -A first_seen=()
+    # it); one seen again five samples (a second or more) later is one tend left behind
+    maxz=0 lingering=0
+    seen=() # per sample, the zombies' pids between spaces
     rss_mid=
     end=$((SECONDS + seconds))
-    while ((SECONDS < end)); do
-        declare -A now_seen=()
+    for ((sample = 0; SECONDS < end; sample++)); do
+        seen[sample]=" $(zombie_pids "$TEND_PID" | tr '\n' ' ')"
         z=0
-        for zp in $(zombie_pids "$TEND_PID"); do
+        for zp in ${seen[sample]}; do
             z=$((z + 1))
-            now_seen[$zp]=${first_seen[$zp]:-$sample}
-            ((sample - now_seen[$zp] >= 5)) && lingering=$((lingering + 1))
+            ((sample < 5)) || [[ ${seen[sample - 5]} != *" $zp "* ]] || lingering=$((lingering + 1))
         done
         ((z > maxz)) && maxz=$z
-        first_seen=()
-        for zp in "${!now_seen[@]}"; do first_seen[$zp]=${now_seen[$zp]}; done
-        unset now_seen
-        sample=$((sample + 1))
         if [ -z "$rss_mid" ] && ((SECONDS >= end - seconds / 2)); then
             rss_mid=$(rss_kb "$TEND_PID")
         fi
