@@ -4,9 +4,12 @@
 #   floor  64-byte text lines in 64 KiB writes from one hot buffer (`floor write`): the
 #          fastest writer there is, so the capture itself is what is measured
 #   head   `head -c BYTES /dev/zero`, and the floor `head -c BYTES /dev/zero > FILE`: the
-#          floor as issue 17 words it (coreutils writes 4 KiB at a time, so it is slower) Measured: MB/s from the launch until the log holds every byte
-# (`floor waitsize`, polling every 2 ms), and the CPU seconds (utime + stime) of the supervisor
-# and its helpers, per GB. Log settings, with no rotation where the tool allows it:
+#          floor as issue 17 words it (coreutils writes 4 KiB at a time, so it is slower)
+# Measured: MB/s from the launch until the log holds every byte (`floor waitsize`, polling
+# every 2 ms), and the CPU seconds (utime + stime) of the supervisor and its helpers, per GB;
+# for the floor, the writer's own CPU writing straight into the file (the kernel's cost of the
+# page-cache copy, which a capturing supervisor pays once more). Log settings, with no rotation
+# where the tool allows it:
 #   tend         stdout_logfile = FILE, stdout_logfile_maxbytes = 0
 #   tend-rotate  the same with stdout_logfile_maxbytes = 50MB (exact rotation, 100 backups)
 #   supervisord  the same
@@ -43,7 +46,7 @@ case " $TOOLS " in *" tend "*) TOOLS="$TOOLS tend-rotate" ;; esac
 pass() {
     local writer=$1 key=$2
     shift 2
-    local wcmd
+    local wcmd TIMEFORMAT='%3U %3S'
     if [ "$writer" = head ]; then
         wcmd="head -c $BYTES /dev/zero"
     else
@@ -62,12 +65,16 @@ pass() {
                 if [ $tool = relay ]; then
                     "$FLOOR" relay "$BYTES" "$target"
                 else
+                    # the writer's own CPU: what the kernel charges for putting the bytes
+                    # into the file, which any capturing supervisor pays once more
                     # shellcheck disable=SC2086
-                    $wcmd >"$target"
+                    { time $wcmd >"$target"; } 2>"$dir/time"
                 fi
                 t1=$("$FLOOR" now)
                 rate[$tool]="${rate[$tool]:-} $(awk -v b="$BYTES" -v t=$((t1 - t0)) 'BEGIN{printf "%.0f", b/1e6/(t/1e9)}')"
-                cpu[$tool]="${cpu[$tool]:-} -"
+                if [ $tool = floor ]; then
+                    cpu[$tool]="${cpu[$tool]:-} $(awk -v b="$BYTES" 'NF == 2 {printf "%.2f", ($1 + $2)/(b/1e9)}' "$dir/time")"
+                fi
                 rm -rf "$dir" "$target"
                 continue
                 ;;
