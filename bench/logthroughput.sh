@@ -65,15 +65,13 @@ pass() {
                 if [ $tool = relay ]; then
                     "$FLOOR" relay "$BYTES" "$target"
                 else
-                    # the writer's own CPU: what the kernel charges for putting the bytes
-                    # into the file, which any capturing supervisor pays once more
                     # shellcheck disable=SC2086
-                    { time $wcmd >"$target"; } 2>"$dir/time"
+                    { time $wcmd >"$target"; } 2>"$dir/time" # the floor's CPU (see the top)
                 fi
                 t1=$("$FLOOR" now)
                 rate[$tool]="${rate[$tool]:-} $(awk -v b="$BYTES" -v t=$((t1 - t0)) 'BEGIN{printf "%.0f", b/1e6/(t/1e9)}')"
                 if [ $tool = floor ]; then
-                    cpu[$tool]="${cpu[$tool]:-} $(awk -v b="$BYTES" 'NF == 2 {printf "%.2f", ($1 + $2)/(b/1e9)}' "$dir/time")"
+                    cpu[$tool]="${cpu[$tool]:-} $(awk -v b="$BYTES" 'NF == 2 {c = $1 + $2} END {if (c != "") printf "%.2f", c/(b/1e9)}' "$dir/time")"
                 fi
                 rm -rf "$dir" "$target"
                 continue
