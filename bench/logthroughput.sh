@@ -23,7 +23,8 @@
 # (which starts after a few GB of dirty pages) does not decide who wins; BENCH_LOG_DIR
 # chooses another directory.
 # Each REPS times (1 with BENCH_QUICK=1) in a rotating order; medians.
-# Results: log MB/s <tool>, log cpu s/GB <tool>; log head MB/s <tool>, log head cpu s/GB <tool>.
+# Results: log MB/s <tool>, log cpu s/GB <tool>; log head MB/s <tool>, log head cpu s/GB <tool>;
+# log huge head MB/s <tool>, log huge head cpu s/GB <tool> (floor and tend, large folios: the end).
 . "$(dirname "$0")/lib.sh"
 
 TOOLS=${BENCH_TOOLS:-$TOOLS_ALL}
@@ -35,8 +36,17 @@ LOGROOT=${BENCH_LOG_DIR:-}
 if [ -z "$LOGROOT" ] && [ -d /dev/shm ] &&
     [ "$(df -Pk /dev/shm | awk 'NR == 2 {print $4}')" -gt $((BYTES / 1024 * 3)) ]; then
     LOGROOT=$(mktemp -d /dev/shm/tend-bench-log.XXXXXX)
-    trap 'rm -rf "$LOGROOT"; cleanup' EXIT
+    SHMROOT=$LOGROOT
 fi
+HUGE=$WORK/huge-tmpfs # the last pass's tmpfs (see the end); -l: a writer left behind keeps it busy
+log_cleanup() {
+    local rc=$?
+    mountpoint -q "$HUGE" && umount -l "$HUGE"
+    [ -n "${SHMROOT:-}" ] && rm -rf "$SHMROOT"
+    (exit "$rc") # cleanup reports the script's own status
+    cleanup
+}
+trap log_cleanup EXIT
 LOGROOT=${LOGROOT:-$WORK}
 log "log files in $LOGROOT"
 # tend once more with size rotation on, where tend is measured
@@ -140,3 +150,24 @@ pass() {
 pass floor "" $TOOLS relay
 # shellcheck disable=SC2086
 pass head "head " $TOOLS
+
+# The `head` pass once more, for the floor and tend only, on a tmpfs mounted here with
+# huge=within_size: its page cache takes large folios, as ext4's can on recent kernels, where
+# /dev/shm's takes 4 KiB pages. The page-cache copy the floor and tend both pay then costs less
+# per byte, which shows how much of tend's CPU is that copy. Root only; skipped where the
+# kernel refuses the option, or where BENCH_LOG_DIR chose the directory.
+huge_tools=()
+for tool in $TOOLS; do
+    case $tool in floor | tend | tend-rotate) huge_tools+=("$tool") ;; esac
+done
+if [ -z "${BENCH_LOG_DIR:-}" ] && [ "$(id -u)" = 0 ] && [ ${#huge_tools[@]} -gt 0 ]; then
+    mkdir -p "$HUGE"
+    if mount -t tmpfs -o "huge=within_size,size=$((BYTES * 3 / 1048576))m" tend-bench "$HUGE"; then
+        LOGROOT=$HUGE
+        log "log files in $LOGROOT (tmpfs, huge=within_size)"
+        pass head "huge head " "${huge_tools[@]}"
+        umount "$HUGE"
+    else
+        log "no tmpfs with huge=within_size here: the large-folio pass is skipped"
+    fi
+fi
