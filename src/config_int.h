@@ -3,6 +3,8 @@
 #ifndef TEND_CONFIG_INT_H
 #define TEND_CONFIG_INT_H
 
+#include <sys/types.h>
+
 #include "config.h"
 
 /* ---- options.c: the value types of options.def ---- */
@@ -41,7 +43,13 @@ struct loader {
     struct strv files; /* every file read */
     struct strv stack; /* include chain, for cycle messages */
     /* state of the file being read */
-    FILE *fp;
+    int fd;
+    char *buf;         /* a window on the file (LOADER_WINDOW bytes, kept across files) */
+    size_t start, end; /* buf[start, end) is read and not consumed yet */
+    off_t offset;      /* the file offset of buf[0] */
+    off_t uncounted;   /* a skip began here and its lines are not counted yet; -1: none */
+    bool eof;
+    bool seekable; /* a regular file: a skip's lines can be counted later, with pread */
     const char *file;
     char *here;
     int lineno;
@@ -52,8 +60,6 @@ struct loader {
     char *key;        /* the option the reader just assembled, consumed by the handler */
     char *value;
     int key_line;
-    char *skipped;    /* global_only: what a skipped section was read into (reused) */
-    size_t skipped_cap;
 };
 
 /* config.c */

@@ -4,6 +4,7 @@
 #include "config_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <ini.h>
 #include <limits.h>
@@ -19,6 +20,8 @@
 
 #define CONFIG_MAX_LINE 4096
 #define CONFIG_MAX_INCLUDE_DEPTH 16
+/* the reader's window: a line longer than this is certainly too long */
+#define LOADER_WINDOW (64 * 1024)
 
 PRINTF_LIKE(4, 5)
 void
@@ -74,8 +77,102 @@ strip_inline_comment(char *s)
     }
 }
 
+static void
+loader_count_lines(struct loader *ld, const char *from, const char *to)
+{
+    for (const char *p = from; (p = memchr(p, '\n', (size_t)(to - p))); p++) {
+        ld->lineno++;
+    }
+}
+
+/* Reads more of the file behind what is not consumed yet, moving that to the front of the
+ * window first. False at the end of the file or on a read error (reported). */
+static bool
+loader_fill(struct loader *ld)
+{
+    if (ld->eof) {
+        return false;
+    }
+    if (ld->uncounted >= 0 && !ld->seekable) {
+        /* a skip's lines cannot be read again later: count what leaves the window */
+        loader_count_lines(ld, ld->buf + (ld->uncounted - ld->offset), ld->buf + ld->start);
+        ld->uncounted = ld->offset + (off_t)ld->start;
+    }
+    memmove(ld->buf, ld->buf + ld->start, ld->end - ld->start);
+    ld->offset += (off_t)ld->start;
+    ld->end -= ld->start;
+    ld->start = 0;
+    for (;;) {
+        ssize_t r = read(ld->fd, ld->buf + ld->end, LOADER_WINDOW - ld->end);
+        if (r > 0) {
+            ld->end += (size_t)r;
+            return true;
+        }
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            loader_error(ld, ld->file, ld->lineno + 1, "cannot read: %s", strerror(errno));
+        }
+        ld->eof = true;
+        return false;
+    }
+}
+
+/* Brings the line count up to the read position after a skip: the part of the skip that has
+ * left the window is read again (pread, from the page cache), the rest counted in place. */
+static void
+loader_count_skipped(struct loader *ld)
+{
+    if (ld->uncounted < 0) {
+        return;
+    }
+    char chunk[16 * 1024];
+    for (off_t at = ld->uncounted; at < ld->offset;) {
+        size_t want =
+            (size_t)(ld->offset - at) < sizeof(chunk) ? (size_t)(ld->offset - at) : sizeof(chunk);
+        ssize_t r = pread(ld->fd, chunk, want, at);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break; /* the file changed under us: the count is as good as it gets */
+        }
+        loader_count_lines(ld, chunk, chunk + r);
+        at += r;
+    }
+    const char *from = ld->buf + (ld->uncounted > ld->offset ? ld->uncounted - ld->offset : 0);
+    loader_count_lines(ld, from, ld->buf + ld->start);
+    ld->uncounted = -1;
+}
+
+/* A line longer than the whole window is passed over up to its newline and reported. */
+static char *
+loader_overlong_line(struct loader *ld, int *lineno)
+{
+    size_t n = 0;
+    char last = '\0';
+    for (;;) {
+        const char *s = ld->buf + ld->start;
+        const char *nl = memchr(s, '\n', ld->end - ld->start);
+        const char *stop = nl ? nl : ld->buf + ld->end;
+        if (stop > s) {
+            n += (size_t)(stop - s);
+            last = stop[-1];
+        }
+        ld->start = (size_t)(stop - ld->buf) + (nl != NULL);
+        if (nl || !loader_fill(ld)) {
+            break;
+        }
+    }
+    *lineno = ++ld->lineno;
+    loader_error(ld, ld->file, *lineno, "line too long (%zu bytes, at most %d)", n - (last == '\r'),
+                 CONFIG_MAX_LINE);
+    return xstrdup("");
+}
+
 /* Reads one physical line into a new string (without its newline); NULL at end of file.
- * Over-long lines are reported and returned cut, so the line count stays exact. */
+ * Over-long lines are reported and returned empty, so the line count stays exact. */
 static char *
 loader_physical_line(struct loader *ld, int *lineno)
 {
@@ -85,29 +182,44 @@ loader_physical_line(struct loader *ld, int *lineno)
         ld->peek = NULL;
         return l;
     }
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&buf, &cap, ld->fp);
-    if (n < 0) {
-        free(buf);
-        return NULL;
+    const char *s;
+    size_t n;
+    for (;;) {
+        s = ld->buf + ld->start;
+        size_t avail = ld->end - ld->start;
+        const char *nl = memchr(s, '\n', avail);
+        if (nl) {
+            n = (size_t)(nl - s);
+            ld->start += n + 1;
+            break;
+        }
+        if (avail == LOADER_WINDOW) {
+            return loader_overlong_line(ld, lineno);
+        }
+        if (!loader_fill(ld)) {
+            if (!avail) {
+                return NULL;
+            }
+            s = ld->buf + ld->start; /* the last line, without a newline */
+            n = avail;
+            ld->start = ld->end;
+            break;
+        }
     }
     *lineno = ++ld->lineno;
-    if (n > 0 && buf[n - 1] == '\n') {
-        buf[--n] = '\0';
+    if (n > 0 && s[n - 1] == '\r') {
+        n--;
     }
-    if (n > 0 && buf[n - 1] == '\r') {
-        buf[--n] = '\0';
-    }
-    if (strlen(buf) != (size_t)n) {
+    if (memchr(s, '\0', n)) {
         loader_error(ld, ld->file, *lineno, "line contains a NUL byte");
-        buf[0] = '\0';
-    } else if (n > CONFIG_MAX_LINE) {
-        loader_error(ld, ld->file, *lineno, "line too long (%zd bytes, at most %d)", n,
-                     CONFIG_MAX_LINE);
-        buf[0] = '\0';
+        return xstrdup("");
     }
-    return buf;
+    if (n > CONFIG_MAX_LINE) {
+        loader_error(ld, ld->file, *lineno, "line too long (%zu bytes, at most %d)", n,
+                     CONFIG_MAX_LINE);
+        return xstrdup("");
+    }
+    return xstrndup(s, n);
 }
 
 static bool
@@ -119,19 +231,30 @@ is_blank_or_comment(const char *l)
     return *l == '\0' || *l == ';' || *l == '#';
 }
 
-/* The sections a client looking for the socket (global_only) needs. */
+/* The sections a client looking for the socket (global_only) needs: name[0, len). By length
+ * first: the client asks this of every header of a 10,000-program file. */
 static bool
-loader_global_section(const char *name)
+loader_global_section(const char *name, size_t len)
 {
-    return strcmp(name, "tend") == 0 || strcmp(name, "supervisord") == 0 ||
-           strcmp(name, "unix_http_server") == 0 || strcmp(name, "include") == 0;
+    switch (len) {
+    case 4:
+        return memcmp(name, "tend", 4) == 0;
+    case 7:
+        return memcmp(name, "include", 7) == 0;
+    case 11:
+        return memcmp(name, "supervisord", 11) == 0;
+    case 16:
+        return memcmp(name, "unix_http_server", 16) == 0;
+    default:
+        return false;
+    }
 }
 
 static void
 loader_begin_section(struct loader *ld, const char *name, int line)
 {
     /* a client looking for the socket needs only the global sections (and includes) */
-    if (ld->global_only && !loader_global_section(name)) {
+    if (ld->global_only && !loader_global_section(name, strlen(name))) {
         ld->current = -2;
         return;
     }
@@ -146,76 +269,81 @@ loader_begin_section(struct loader *ld, const char *name, int line)
     ld->current = (long)ld->nsections++;
 }
 
-/* True when the header line after a '[' (its rest, with the newline) names a section the
- * client drops: anything else (a needed section, a malformed header) is read as usual. */
+/* True when the header line [rest, end) after a '[' names a section the client drops:
+ * anything else (a needed section, a malformed header) is read as usual. */
 static bool
-loader_header_skipped(const char *rest)
+loader_header_skipped(const char *rest, const char *end)
 {
-    const char *close = strchr(rest, ']');
+    const char *close = memchr(rest, ']', (size_t)(end - rest));
     if (!close || close == rest) {
         return false;
     }
-    if (close[1] && !strchr(" \t\r\n", close[1])) {
+    const char *after = close + 1;
+    if (after < end && *after != ' ' && *after != '\t' && *after != '\r') {
         return false; /* text right after ']' */
     }
-    const char *after = close + 1 + strspn(close + 1, " \t\r\n");
-    if (*after && *after != ';' && *after != '#') {
+    while (after < end && (*after == ' ' || *after == '\t' || *after == '\r')) {
+        after++;
+    }
+    if (after < end && *after != ';' && *after != '#') {
         return false;
     }
-    const char *name = rest + strspn(rest, " \t");
-    const char *end = close;
-    while (end > name && (end[-1] == ' ' || end[-1] == '\t')) {
-        end--;
+    const char *name = rest;
+    while (name < close && (*name == ' ' || *name == '\t')) {
+        name++;
     }
-    char buf[32]; /* longer than every needed section's name */
-    size_t len = (size_t)(end - name);
-    if (len >= sizeof(buf)) {
-        return true;
+    const char *name_end = close;
+    while (name_end > name && (name_end[-1] == ' ' || name_end[-1] == '\t')) {
+        name_end--;
     }
-    memcpy(buf, name, len);
-    buf[len] = '\0';
-    return !loader_global_section(buf);
+    return !loader_global_section(name, (size_t)(name_end - name));
 }
 
 /* A client looking for the socket (global_only) passes over the sections it drops without
- * reading them line by line: from '[' to '[' at the start of a line, counting the lines on the
- * way, so a 10,000-program file costs it little more than a memchr. A header it needs is put
- * back as the next physical line (ld->peek). */
+ * reading them line by line: from '[' to '[' at the start of a line in the window, so a
+ * 10,000-program file costs it about one memchr per section. Lines are counted only when a
+ * header it keeps follows (loader_count_skipped); that header is left as the next line. */
 static void
 loader_skip_section(struct loader *ld)
 {
     bool line_start = true; /* the reader stops right after a header line */
+    if (ld->uncounted < 0) {
+        ld->uncounted = ld->offset + (off_t)ld->start;
+    }
     for (;;) {
-        ssize_t n = getdelim(&ld->skipped, &ld->skipped_cap, '[', ld->fp);
-        if (n <= 0) {
-            return;
+        const char *s = ld->buf + ld->start, *end = ld->buf + ld->end;
+        const char *open = memchr(s, '[', (size_t)(end - s));
+        if (!open) {
+            line_start = end > s ? end[-1] == '\n' : line_start;
+            ld->start = ld->end;
+            if (!loader_fill(ld)) {
+                return; /* nothing kept below: the line count no longer matters */
+            }
+            continue;
         }
-        for (const char *p = ld->skipped, *end = p + n; (p = memchr(p, '\n', (size_t)(end - p)));
-             p++) {
-            ld->lineno++;
-        }
-        if (ld->skipped[n - 1] != '[') {
-            return; /* the end of the file */
-        }
-        if (!(n == 1 ? line_start : ld->skipped[n - 2] == '\n')) {
+        bool at_line_start = open > s ? open[-1] == '\n' : line_start;
+        ld->start = (size_t)(open - ld->buf);
+        if (!at_line_start) {
+            ld->start++;
             line_start = false;
             continue;
         }
-        n = getline(&ld->skipped, &ld->skipped_cap, ld->fp);
-        if (n < 0) {
-            ld->skipped[0] = '\0';
-        }
-        ld->lineno++;
-        if (n > 0 && loader_header_skipped(ld->skipped)) {
-            line_start = true;
+        const char *eol = memchr(open, '\n', (size_t)(end - open));
+        if (!eol && !ld->eof) {
+            if (ld->start == 0) {
+                break; /* a header longer than the window: the reader reports it */
+            }
+            loader_fill(ld);
+            line_start = true; /* the '[' is now at the front; look again with the rest */
             continue;
         }
-        char *line = xasprintf("[%s", ld->skipped);
-        line[strcspn(line, "\r\n")] = '\0';
-        ld->peek = line;
-        ld->peek_lineno = ld->lineno;
-        return;
+        if (!loader_header_skipped(open + 1, eol ? eol : end)) {
+            break;
+        }
+        ld->start = eol ? (size_t)(eol - ld->buf) + 1 : ld->end;
+        line_start = true;
     }
+    loader_count_skipped(ld);
 }
 
 /* The inih reader: turns the file into logical lines. It does the parts Debian's inih build
@@ -464,6 +592,21 @@ loader_follow_includes(struct loader *ld, size_t first, size_t end)
     }
 }
 
+/* "cannot read": in the include that names the file, or on its own for the main file. */
+static void
+loader_cannot_read(struct loader *ld, const char *abs, const char *from_file, int from_line,
+                   const char *why)
+{
+    if (from_file) {
+        loader_error(ld, from_file, from_line, "[include] files: cannot read %s: %s", abs, why);
+        return;
+    }
+    struct strbuf sb;
+    strbuf_init(&sb);
+    strbuf_addf(&sb, "%s: cannot read configuration file: %s", abs, why);
+    diag_add(&ld->diag->errors, strbuf_detach(&sb));
+}
+
 void
 loader_read_file(struct loader *ld, const char *path, const char *from_file, int from_line)
 {
@@ -491,51 +634,39 @@ loader_read_file(struct loader *ld, const char *path, const char *from_file, int
         free(abs);
         return;
     }
-    FILE *fp = fopen(abs, "re");
-    if (fp) {
-        setvbuf(fp, NULL, _IOFBF, 64 * 1024); /* a big file in few reads */
-    }
-    if (!fp) {
-        if (from_file) {
-            loader_error(ld, from_file, from_line, "[include] files: cannot read %s: %s", abs,
-                         strerror(errno));
-        } else {
-            struct strbuf sb;
-            strbuf_init(&sb);
-            strbuf_addf(&sb, "%s: cannot read configuration file: %s", abs, strerror(errno));
-            diag_add(&ld->diag->errors, strbuf_detach(&sb));
-        }
+    int fd = open(abs, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        loader_cannot_read(ld, abs, from_file, from_line, strerror(errno));
         free(abs);
         return;
     }
     struct stat st;
-    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-        struct strbuf sb;
-        strbuf_init(&sb);
-        strbuf_addf(&sb, "%s: cannot read configuration file: Is a directory", abs);
-        diag_add(&ld->diag->errors, strbuf_detach(&sb));
-        fclose(fp);
+    bool is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (!is_file && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        loader_cannot_read(ld, abs, from_file, from_line, strerror(EISDIR));
+        close(fd);
         free(abs);
         return;
     }
-    if (!loader_file_trusted(ld, abs, fileno(fp))) {
-        fclose(fp);
+    if (!loader_file_trusted(ld, abs, fd)) {
+        close(fd);
         free(abs);
         return;
     }
     strv_push(&ld->files, abs);
     strv_push(&ld->stack, abs);
 
-    /* save the state of the including file, read this one, restore */
-    FILE *saved_fp = ld->fp;
-    const char *saved_file = ld->file;
-    char *saved_here = ld->here;
-    int saved_lineno = ld->lineno;
-    long saved_current = ld->current;
-    char *saved_peek = ld->peek;
-    int saved_peek_lineno = ld->peek_lineno;
-
-    ld->fp = fp;
+    /* Includes are read after this file (loader_follow_includes), so nothing of an including
+     * file's reading state needs saving. */
+    if (!ld->buf) {
+        ld->buf = xmalloc(LOADER_WINDOW);
+    }
+    ld->fd = fd;
+    ld->seekable = is_file;
+    ld->offset = 0;
+    ld->uncounted = -1;
+    ld->start = ld->end = 0;
+    ld->eof = false;
     ld->file = ld->files.v[ld->files.n - 1];
     ld->here = dir_of(abs);
     ld->lineno = 0;
@@ -544,20 +675,16 @@ loader_read_file(struct loader *ld, const char *path, const char *from_file, int
     size_t first = ld->nsections;
     ini_parse_stream(loader_reader, ld, loader_handler, ld);
     free(ld->peek);
+    ld->peek = NULL;
     free(ld->key);
     free(ld->value);
     ld->key = ld->value = NULL;
-    fclose(fp);
+    close(fd);
+    ld->fd = -1;
     free(ld->here);
+    ld->here = NULL;
+    ld->file = NULL;
     size_t end = ld->nsections;
-
-    ld->fp = saved_fp;
-    ld->file = saved_file;
-    ld->here = saved_here;
-    ld->lineno = saved_lineno;
-    ld->current = saved_current;
-    ld->peek = saved_peek;
-    ld->peek_lineno = saved_peek_lineno;
 
     loader_follow_includes(ld, first, end);
     free(ld->stack.v[--ld->stack.n]);
@@ -580,7 +707,7 @@ loader_free(struct loader *ld)
         free(sec->here);
     }
     free(ld->sections);
-    free(ld->skipped);
+    free(ld->buf);
     strv_free(&ld->files);
     strv_free(&ld->stack);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -310,6 +311,166 @@ static void test_http_sections(void)
     diag_free(&d);
 }
 
+/* The reader works through a 64 KiB window, and a client (config_load_global) jumps over the
+ * sections it does not need and counts their lines only when a section it keeps follows. Both
+ * must name the same exact line, wherever the window boundaries fall. */
+static unsigned reader_rand_state = 12345;
+
+static unsigned reader_rand(unsigned below)
+{
+    reader_rand_state = reader_rand_state * 1103515245u + 12345u;
+    return (reader_rand_state >> 8) % below;
+}
+
+/* A file of many sections with every shape the skip must pass over, the [tend] section with an
+ * unknown option somewhere among them; returns that option's line. */
+static int reader_file(struct strbuf *sb, int variant, bool overlong)
+{
+    int line = 1, bad_line = 0;
+    int sections = 50 + (int)reader_rand(3000);
+    /* with the long line, [tend] comes last: the client must count past that line */
+    int tend_at = overlong ? sections : (int)reader_rand((unsigned)sections + 1);
+    for (int i = 0; i <= sections; i++) {
+        const char *eol = reader_rand(4) == 0 ? "\r\n" : "\n";
+        if (i == tend_at) {
+            strbuf_addf(sb, "[tend] ; the socket%ssocket = /tmp/r%d.sock%s", eol, variant, eol);
+            strbuf_addf(sb, "bogus_%d = 1%s", variant, eol);
+            bad_line = line + 2;
+            line += 3;
+        }
+        if (i == sections) {
+            break;
+        }
+        strbuf_addf(sb, "[program:p%d]%s%scommand = echo [x] %d%s", i,
+                    reader_rand(5) == 0 ? " ; [tend]" : "", eol, i, eol);
+        line += 2;
+        switch (reader_rand(6)) {
+        case 0:
+            strbuf_addf(sb, "  [a continuation, not a header%s; [tend] a comment%s", eol, eol);
+            line += 2;
+            break;
+        case 1: {
+            strbuf_adds(sb, "environment = A=\"");
+            for (unsigned k = reader_rand(4000); k; k--) {
+                strbuf_addc(sb, k % 7 ? 'x' : '[');
+            }
+            strbuf_addf(sb, "\"%s", eol);
+            line += 1;
+            break;
+        }
+        case 2:
+            strbuf_addf(sb, "%s%s", eol, eol);
+            line += 2;
+            break;
+        default:
+            break;
+        }
+        if (overlong && i == sections / 2) {
+            strbuf_adds(sb, "directory = ");
+            for (int k = 0; k < 70000; k++) {
+                strbuf_addc(sb, 'd');
+            }
+            strbuf_adds(sb, eol);
+            line += 1;
+        }
+    }
+    if (reader_rand(2) && sb->len && sb->buf[sb->len - 1] == '\n') {
+        sb->buf[--sb->len] = '\0'; /* no newline after the last line */
+        if (sb->len && sb->buf[sb->len - 1] == '\r') {
+            sb->buf[--sb->len] = '\0';
+        }
+    }
+    return bad_line;
+}
+
+static void test_reader_windows(void)
+{
+    int full_ok = 0, client_ok = 0, socket_ok = 0, rounds = 30;
+    for (int v = 0; v < rounds; v++) {
+        struct strbuf sb;
+        strbuf_init(&sb);
+        int bad_line = reader_file(&sb, v, false);
+        char *want = xasprintf("tend.ini:%d: [tend] bogus_%d: unknown option", bad_line, v);
+        struct diag d;
+        struct config *cfg = load(sb.buf, &d);
+        full_ok += !cfg && has_message(&d.errors, want);
+        config_free(cfg);
+        diag_free(&d);
+        char *path = xasprintf("%s/tend.ini", dir);
+        diag_init(&d);
+        cfg = config_load_global(path, &d);
+        client_ok += !cfg && has_message(&d.errors, want);
+        if (cfg || !has_message(&d.errors, want)) {
+            printf("# round %d: wanted %s; got %s\n", v, want, d.errors.n ? d.errors.v[0] : "-");
+        }
+        config_free(cfg);
+        diag_free(&d);
+        /* without the bad option the client finds the socket */
+        char *bad = strstr(sb.buf, "bogus_");
+        memcpy(bad, ";ogus_", 6);
+        free(write_file("tend.ini", sb.buf));
+        diag_init(&d);
+        cfg = config_load_global(path, &d);
+        char *sock = xasprintf("/tmp/r%d.sock", v);
+        socket_ok += cfg && strcmp(cfg->global.socket, sock) == 0;
+        config_free(cfg);
+        diag_free(&d);
+        free(sock);
+        free(path);
+        free(want);
+        strbuf_free(&sb);
+    }
+    TAP_OK(full_ok == rounds, "full load: exact line in %d random files over the window", rounds);
+    TAP_OK(client_ok == rounds, "client skip: the same exact line (%d of %d)", client_ok, rounds);
+    TAP_OK(socket_ok == rounds, "client skip finds [tend] anywhere (%d of %d)", socket_ok, rounds);
+
+    /* a line longer than the window: an error at its line, and the lines after it still exact */
+    struct strbuf sb;
+    strbuf_init(&sb);
+    int bad_line = reader_file(&sb, 99, true);
+    const char *long_at = strstr(sb.buf, "directory = ddd");
+    int long_line = 1;
+    for (const char *p = sb.buf; p < long_at; p++) {
+        long_line += *p == '\n';
+    }
+    char *want = xasprintf("tend.ini:%d: [tend] bogus_99: unknown option", bad_line);
+    char *want_long = xasprintf("tend.ini:%d: line too long (70012 bytes", long_line);
+    struct diag d;
+    struct config *cfg = load(sb.buf, &d);
+    /* (reading errors stop the load before the options are checked) */
+    TAP_OK(!cfg && has_message(&d.errors, want_long), "a 70,000-byte line: an error at its line");
+    diag_free(&d);
+    char *path = xasprintf("%s/tend.ini", dir);
+    diag_init(&d);
+    cfg = config_load_global(path, &d);
+    TAP_OK(!cfg && has_message(&d.errors, want), "client: exact lines after a 70,000-byte line");
+    diag_free(&d);
+
+    /* a pipe cannot be read twice: the client counts as the window moves */
+    char *fifo = xasprintf("%s/tend.fifo", dir);
+    mkfifo(fifo, 0600);
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *f = fopen(fifo, "w");
+        fwrite(sb.buf, 1, sb.len, f);
+        fclose(f);
+        _exit(0);
+    }
+    diag_init(&d);
+    cfg = config_load_global(fifo, &d);
+    waitpid(pid, NULL, 0);
+    char *want_fifo = xasprintf("tend.fifo:%d: [tend] bogus_99: unknown option", bad_line);
+    TAP_OK(!cfg && has_message(&d.errors, want_fifo), "client reading a pipe: exact lines");
+    diag_free(&d);
+    unlink(fifo);
+    free(want_fifo);
+    free(fifo);
+    free(path);
+    free(want);
+    free(want_long);
+    strbuf_free(&sb);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -324,6 +485,7 @@ int main(void)
     test_warnings();
     test_http_sections();
     test_eventlistener();
+    test_reader_windows();
     char *cmd = xasprintf("rm -rf '%s'", dir);
     if (system(cmd) != 0) {
         printf("# could not remove %s\n", dir);
