@@ -361,3 +361,25 @@ EOF2
     assert_status 0
     assert_output_contains "command = /bin/echo $long"
 }
+
+@test "a line past the 4096-byte limit is an error at its own line; a client verb still finds the socket" {
+    long=$(head -c 5000 /dev/zero | tr '\0' x)
+    cfg=$(write_config long.ini <<EOF2
+[tend]
+socket = $BATS_TEST_TMPDIR/long.sock
+
+[program:a]
+command = /bin/true
+
+[program:b]
+command = /bin/echo $long
+EOF2
+)
+    run --separate-stderr "$TEND" -c "$cfg" check
+    assert_status 78
+    [[ "$stderr" == *"long.ini:8: line too long (5020 bytes, at most 4096)"* ]]
+    # the client reads only what names the socket: no supervisor there is its error (3)
+    run --separate-stderr "$TEND" -c "$cfg" status a
+    assert_status 3
+    [[ "$stderr" == *"cannot reach the supervisor at $BATS_TEST_TMPDIR/long.sock"* ]]
+}
