@@ -492,6 +492,71 @@ static void listener_check(struct loader *ld, const struct raw_section *sec,
     }
 }
 
+/* stdout/stderr_logfile_direct: the program writes the file itself, so tend has no bytes to
+ * rotate, stamp, mirror or hand on; each of those asked for together is an error at its line. */
+static void direct_log_check(struct loader *ld, const struct raw_section *sec,
+                             const struct proc_config *pc, const struct global_config *g)
+{
+    for (int k = 0; k < 2; k++) {
+        bool err_stream = k == 1;
+        const char *stream = err_stream ? "stderr" : "stdout";
+        if (!(err_stream ? pc->stderr_logfile_direct : pc->stdout_logfile_direct)) {
+            continue;
+        }
+        char opt[32];
+        snprintf(opt, sizeof(opt), "%s_logfile_direct", stream);
+        const struct raw_option *o = section_get(sec, opt);
+        int line = o ? o->line : sec->line;
+        if (err_stream && pc->redirect_stderr) {
+            loader_error(ld, sec->file, line,
+                         "[%s] %s: stderr goes to stdout (redirect_stderr); set "
+                         "stdout_logfile_direct instead",
+                         sec->name, opt);
+            continue;
+        }
+        const struct strv *targets = err_stream ? &pc->stderr : &pc->stdout;
+        bool file_target = false, program_target = false;
+        for (size_t i = 0; i < targets->n; i++) {
+            file_target |= strncmp(targets->v[i], "file:", 5) == 0;
+            program_target |= strncmp(targets->v[i], "program:", 8) == 0;
+        }
+        const char *logfile = err_stream ? pc->stderr_logfile : pc->stdout_logfile;
+        bool has_file = file_target ||
+                        (logfile && strcasecmp(logfile, "NONE") != 0 &&
+                         strcasecmp(logfile, "syslog") != 0 &&
+                         (strcasecmp(logfile, "AUTO") != 0 || g->childlogdir));
+        /* what the option needs, in the stream's own option names */
+        char needs[160] = "";
+        if (!has_file) {
+            snprintf(needs, sizeof(needs),
+                     "a log file (%s_logfile is NONE, syslog, or AUTO without childlogdir)",
+                     stream);
+        } else if ((err_stream ? pc->stderr_logfile_maxbytes : pc->stdout_logfile_maxbytes) != 0) {
+            snprintf(needs, sizeof(needs),
+                     "%s_logfile_maxbytes = 0: tend cannot rotate a file it does not write",
+                     stream);
+        } else if (program_target) {
+            snprintf(needs, sizeof(needs),
+                     "no program:NAME in %s =: tend does not see the bytes to pass on", stream);
+        } else if (err_stream ? pc->stderr_syslog : pc->stdout_syslog) {
+            snprintf(needs, sizeof(needs), "%s_syslog = false: tend does not see the bytes",
+                     stream);
+        } else if (err_stream ? pc->stderr_events_enabled : pc->stdout_events_enabled) {
+            snprintf(needs, sizeof(needs),
+                     "%s_events_enabled = false: tend does not see the bytes", stream);
+        } else if (err_stream ? pc->stderr_timestamps : pc->stdout_timestamps) {
+            snprintf(needs, sizeof(needs), "%s_timestamps = false: tend does not see the bytes",
+                     stream);
+        } else if (pc->listener && !err_stream) {
+            snprintf(needs, sizeof(needs),
+                     "a program, not an event listener (its stdout speaks the listener protocol)");
+        }
+        if (needs[0]) {
+            loader_error(ld, sec->file, line, "[%s] %s: needs %s", sec->name, opt, needs);
+        }
+    }
+}
+
 /* One option of one instance; a listener's priority defaults to -1: supervisord starts
  * listeners first and stops them last. */
 static void apply_program_option(struct loader *ld, const struct raw_section *sec,
@@ -609,6 +674,7 @@ static void build_program(struct loader *ld, struct config *cfg, struct build_in
             loader_error(ld, sec->file, pname ? pname->line : sec->line,
                          "[%s] process_name: '%s' is not a valid name", sec->name, pc->name);
         }
+        direct_log_check(ld, sec, pc, &cfg->global);
         if (pc->type == PTYPE_FORKING && !pc->pidfile) {
             loader_error(ld, sec->file, sec->line, "[%s] pidfile: type = forking needs a pidfile",
                          sec->name);

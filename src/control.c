@@ -253,7 +253,15 @@ static void logs_rotate(struct client *c, const char *name)
     for (size_t i = 0; i < n; i++) {
         struct output_sink *sinks[] = {targets[i]->out, targets[i]->err};
         for (size_t k = 0; k < ARRAY_SIZE(sinks); k++) {
-            if (sinks[k] && output_sink_path(sinks[k])) {
+            if (sinks[k] && output_sink_direct(sinks[k])) {
+                /* renaming it would only rename the file the program goes on writing */
+                strbuf_addf(&err,
+                            "%s: not rotated %s: the program writes it itself "
+                            "(%s_logfile_direct)\n",
+                            targets[i]->cfg->name, output_sink_path(sinks[k]),
+                            k == 0 ? "stdout" : "stderr");
+                code = 1;
+            } else if (sinks[k] && output_sink_path(sinks[k])) {
                 output_sink_rotate(sinks[k]);
                 strbuf_addf(&out, "%s: rotated %s\n", targets[i]->cfg->name,
                             output_sink_path(sinks[k]));

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "filefollow.h"
 #include "log.h"
 #include "syslog_sink.h"
 #include "util.h"
@@ -70,6 +71,10 @@ struct output_sink {
 
     bool timestamps; /* stdout_timestamps */
     bool strip_ansi;
+    /* stdout/stderr_logfile_direct: the program writes the file; followers read it there */
+    bool direct;
+    struct ev_loop *loop;
+    struct file_follow *follow; /* while the sink has listeners */
     struct sink_text *t; /* NULL unless console, ring, timestamps or strip_ansi is on */
     struct syslog_sink *syslog; /* stdout_syslog / stderr_syslog, or NULL */
 
@@ -407,6 +412,8 @@ output_sink_new(const struct output_options *o)
     s->timestamps = o->timestamps;
     s->syslog = o->syslog ? syslog_sink_new(s->name) : NULL;
     s->strip_ansi = o->strip_ansi;
+    s->direct = o->direct && s->path;
+    s->loop = o->loop;
     if (s->console || s->ring_size > 0 || s->timestamps || s->strip_ansi) {
         s->t = xcalloc(1, sizeof(*s->t));
         strbuf_init(&s->t->stripped);
@@ -417,12 +424,48 @@ output_sink_new(const struct output_options *o)
         s->t->prefix = output_console_prefix(s->name, o->prefix_width, o->color);
         s->t->prefix_len = strlen(s->t->prefix);
     }
-    if (s->path && output_file_open(s, false) < 0) {
+    /* a direct sink's file is opened for each run of the program, by output_sink_open_direct */
+    if (s->path && !s->direct && output_file_open(s, false) < 0) {
         log_error("%s: cannot open %s log %s: %s", s->name, s->stream, s->path,
                   strerror(s->open_errno));
         s->reported = true;
     }
     return s;
+}
+
+bool
+output_sink_direct(const struct output_sink *s)
+{
+    return s->direct;
+}
+
+int
+output_sink_open_direct(const struct output_sink *s)
+{
+    /* O_NONBLOCK only for the open itself: a FIFO without a reader must not hang tend */
+    int fd =
+        open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
+    if (fd < 0) {
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+/* What the program appended to its direct log, for the followers. */
+static void
+output_sink_follow_cb(void *arg, const char *buf, size_t n)
+{
+    struct output_sink *s = arg;
+    for (size_t i = 0; i < s->nlisteners; i++) {
+        s->listeners[i].fn(s->listeners[i].arg, buf, n);
+    }
 }
 
 void
@@ -432,6 +475,7 @@ output_sink_free(struct output_sink *s)
         return;
     }
     output_file_close(s);
+    file_follow_free(s->follow);
     syslog_sink_free(s->syslog);
     free(s->name);
     free(s->path);
@@ -454,6 +498,13 @@ output_sink_add_listener(struct output_sink *s, output_listener_fn fn, void *arg
     s->listeners[s->nlisteners].fn = fn;
     s->listeners[s->nlisteners].arg = arg;
     s->nlisteners++;
+    if (s->direct && !s->follow && s->loop) {
+        s->follow = file_follow_new(s->loop, s->path, output_sink_follow_cb, s);
+        if (!s->follow) {
+            log_error("%s: cannot follow %s log %s: %s", s->name, s->stream, s->path,
+                      strerror(errno));
+        }
+    }
 }
 
 void
@@ -462,6 +513,10 @@ output_sink_remove_listener(struct output_sink *s, void *arg)
     for (size_t i = 0; i < s->nlisteners; i++) {
         if (s->listeners[i].arg == arg) {
             s->listeners[i] = s->listeners[--s->nlisteners];
+            if (s->nlisteners == 0) {
+                file_follow_free(s->follow);
+                s->follow = NULL;
+            }
             return;
         }
     }
@@ -587,7 +642,7 @@ output_sink_flush(struct output_sink *s)
 void
 output_sink_reopen(struct output_sink *s)
 {
-    if (!s->path) {
+    if (!s->path || s->direct) {
         return;
     }
     output_file_close(s);
@@ -602,7 +657,7 @@ output_sink_reopen(struct output_sink *s)
 void
 output_sink_rotate(struct output_sink *s)
 {
-    if (!s->path) {
+    if (!s->path || s->direct) {
         return;
     }
     /* never rename a device, a FIFO or a symlink to one (/dev/stdout) */

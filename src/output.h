@@ -29,6 +29,8 @@ struct output_options {
     bool timestamps;      /* prefix every line with an ISO-8601 time */
     bool syslog;          /* also send every line to syslog, tagged with name */
     bool strip_ansi;      /* remove ANSI escape sequences before anything else sees them */
+    bool direct;          /* the program writes path itself: nothing is written here */
+    struct ev_loop *loop; /* where a direct sink's followers are woken */
 };
 
 struct output_sink;
@@ -43,6 +45,12 @@ void output_sink_free(struct output_sink *s);
 void output_sink_write(struct output_sink *s, const char *buf, size_t n);
 /* The child is gone: a partial last line goes to the console with a newline. */
 void output_sink_flush(struct output_sink *s);
+/* A direct sink (stdout/stderr_logfile_direct): the program gets the file as its fd, opened
+ * again for each run, and tend writes nothing; its followers read the file as it grows. Reopen
+ * and rotate do nothing to it: the running program keeps the file it was given. */
+bool output_sink_direct(const struct output_sink *s);
+/* A new fd on the file for the program: appending, blocking, close-on-exec. -1 with errno. */
+int output_sink_open_direct(const struct output_sink *s);
 /* Closes and opens the log file again (SIGUSR2, after logrotate moved it). */
 void output_sink_reopen(struct output_sink *s);
 /* Rotates now (tend logs --rotate), whatever the size. */

@@ -140,6 +140,12 @@ static enum change compare_procs(const struct config *oldcfg, const struct proc_
         strbuf_addf(what, "%seventlistener", what->len ? ", " : "");
         change = CHANGE_RESTART;
     }
+    /* a program that writes its log itself holds the old file until it starts again */
+    bool direct = a->stdout_logfile_direct || a->stderr_logfile_direct ||
+                  b->stdout_logfile_direct || b->stderr_logfile_direct;
+    if (direct && change == CHANGE_LOGGING) {
+        change = CHANGE_RESTART;
+    }
     /* [tend] environment is part of every program's environment */
     if (!strv_equal(&oldcfg->global.environment, &newcfg->global.environment)) {
         strbuf_addf(what, "%s[tend] environment", what->len ? ", " : "");

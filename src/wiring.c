@@ -104,6 +104,21 @@ static int proc_spawn_stdin(struct proc *p, int *in, int *listener_w, char **err
     return 0;
 }
 
+/* A direct log (stdout/stderr_logfile_direct): the file itself as the child's fd, opened for
+ * this run, so a log moved away and reopened reaches the program at its next start. */
+static int proc_spawn_direct(const struct output_sink *sink, int *fd, char **err)
+{
+    if (!sink || !output_sink_direct(sink)) {
+        return 0;
+    }
+    *fd = output_sink_open_direct(sink);
+    if (*fd < 0) {
+        *err = xasprintf("cannot open log file %s: %s", output_sink_path(sink), strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* Forks and executes the process through the child engine; its output pipes go to the
  * program's sinks. On failure *err says why (for the log and status). */
 int proc_spawn(struct proc *p, char **err)
@@ -112,7 +127,7 @@ int proc_spawn(struct proc *p, char **err)
     struct spawn_user user = {0};
     bool have_user = false;
     struct strv env = {0};
-    int in = -1, ready_end = -1, listener_w = -1;
+    int in = -1, ready_end = -1, listener_w = -1, out_to = -1, err_to = -1;
     int rc = -1;
 
     p->spawn_status = 125;
@@ -150,8 +165,13 @@ int proc_spawn(struct proc *p, char **err)
         req.nmap = 2;
     }
     proc_spawn_limits(c, &req);
+    if (proc_spawn_direct(p->out, &out_to, err) < 0 ||
+        proc_spawn_direct(p->err, &err_to, err) < 0) {
+        goto done;
+    }
 
-    const struct child_stdio io = {.out_to = -1, .err_to = -1, .merge_stderr = c->redirect_stderr};
+    const struct child_stdio io = {
+        .out_to = out_to, .err_to = err_to, .merge_stderr = c->redirect_stderr};
     struct spawn_error se = {0};
     pid_t pid;
     int out_rd, err_rd;
@@ -168,7 +188,7 @@ int proc_spawn(struct proc *p, char **err)
         /* the protocol channel: never logged */
         p->sv->on_listener(p, listener_w, out_rd, p->sv->on_state_arg);
         listener_w = -1;
-    } else {
+    } else if (out_rd >= 0) {
         p->out_pipe = output_pipe_new(p->sv->loop, out_rd, p->out);
     }
     if (err_rd >= 0) {
@@ -179,6 +199,8 @@ done:
     child_close(&in);
     child_close(&listener_w);
     child_close(&ready_end);
+    child_close(&out_to);
+    child_close(&err_to);
     strv_free(&env);
     if (have_user) {
         spawn_user_free(&user);
@@ -266,6 +288,9 @@ static struct output_sink *make_sink(struct supervisor *sv, struct proc *p, cons
         .timestamps = timestamps,
         .syslog = to_syslog,
         .strip_ansi = sv->cfg->global.strip_ansi,
+        .direct = strcmp(stream, "stdout") == 0 ? p->cfg->stdout_logfile_direct
+                                                : p->cfg->stderr_logfile_direct,
+        .loop = sv->loop,
     };
     struct output_sink *s = output_sink_new(&o);
     free(path);
