@@ -12,6 +12,7 @@
 # where the tool allows it:
 #   tend         stdout_logfile = FILE, stdout_logfile_maxbytes = 0
 #   tend-rotate  the same with stdout_logfile_maxbytes = 50MB (exact rotation, 100 backups)
+#   tend-direct  the same as tend with stdout_logfile_direct = true: the program gets the file
 #   supervisord  the same
 #   runit        log/run: svlogd DIR with "s0" (no rotation; its default 1 KiB read buffer)
 #   s6           log/run: s6-log n1000 s16777215 DIR (rotates at 16 MiB; the files are summed)
@@ -49,8 +50,9 @@ log_cleanup() {
 trap log_cleanup EXIT
 LOGROOT=${LOGROOT:-$WORK}
 log "log files in $LOGROOT"
-# tend once more with size rotation on, where tend is measured
-case " $TOOLS " in *" tend "*) TOOLS="$TOOLS tend-rotate" ;; esac
+# tend once more with size rotation on, and once handing the program its file, where tend is
+# measured
+case " $TOOLS " in *" tend "*) TOOLS="$TOOLS tend-rotate tend-direct" ;; esac
 
 # pass WRITER KEY TOOLS...: every tool REPS times with that writer; results under "log KEY..."
 pass() {
@@ -91,6 +93,11 @@ pass() {
                 TEND_OPTS="stdout_logfile = $target\\nstdout_logfile_maxbytes = 0\\nredirect_stderr = true\\nautorestart = false\\nstartsecs = 0" \
                     gen tend "$dir" 1 $wcmd
                 ;;
+            tend-direct)
+                # shellcheck disable=SC2086
+                TEND_OPTS="stdout_logfile = $target\\nstdout_logfile_maxbytes = 0\\nstdout_logfile_direct = true\\nredirect_stderr = true\\nautorestart = false\\nstartsecs = 0" \
+                    gen tend "$dir" 1 $wcmd
+                ;;
             tend-rotate)
                 # rotation on: 50 MB files, enough backups to keep all of them; the bytes are summed
                 target=$LOGROOT/rot-$r
@@ -120,7 +127,7 @@ pass() {
             esac
             sync
             t0=$("$FLOOR" now)
-            launch_wait "${tool%-rotate}" "$dir" 0 none 1
+            launch_wait "${tool%%-*}" "$dir" 0 none 1
             t1=$("$FLOOR" waitsize "$target" "$BYTES" "$TIMEOUT")
             sleep 0.3 # the writer exits; its own CPU is not the supervisor's
             read -r np _ ticks _ _ _ < <(pstat "$SPID" "$SNAME")
