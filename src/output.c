@@ -500,6 +500,12 @@ output_sink_add_listener(struct output_sink *s, output_listener_fn fn, void *arg
     s->nlisteners++;
     if (s->direct && !s->follow && s->loop) {
         s->follow = file_follow_new(s->loop, s->path, output_sink_follow_cb, s);
+        int fd;
+        if (!s->follow && errno == ENOENT && (fd = output_sink_open_direct(s)) >= 0) {
+            /* not started yet: the file it will append to, created as its start would */
+            close(fd);
+            s->follow = file_follow_new(s->loop, s->path, output_sink_follow_cb, s);
+        }
         if (!s->follow) {
             log_error("%s: cannot follow %s log %s: %s", s->name, s->stream, s->path,
                       strerror(errno));

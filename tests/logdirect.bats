@@ -193,3 +193,25 @@ stdout_logfile_direct = true
 EOF2
     wait_for 20 grep -qxF '{"msg": "straight out"}' "$BATS_TEST_TMPDIR/tend.out"
 }
+
+@test "a follower attached before the first start sees the program's first lines" {
+    start_with_config <<EOF2
+[tend]
+socket = $SOCK
+[program:later]
+command = sh -c 'echo "hello from later"; exec $SLEEP 1000'
+autostart = false
+startsecs = 0
+stdout_logfile = $LOG
+stdout_logfile_maxbytes = 0
+stdout_logfile_direct = true
+EOF2
+    [ ! -e "$LOG" ]
+    "$TEND" -c "$CFG" logs -f -n 0 later >"$BATS_TEST_TMPDIR/follow.out" 2>&1 3>&- &
+    follower=$!
+    wait_for 20 test -e "$LOG"
+    tend_ start later
+    wait_for 20 file_has "$BATS_TEST_TMPDIR/follow.out" "hello from later"
+    kill "$follower"
+    wait "$follower" || true
+}
