@@ -747,6 +747,25 @@ void control_proc_removed(struct control *ctl, struct proc *p)
     }
 }
 
+void control_sinks_replaced(struct control *ctl, struct proc *p, struct output_sink *old_out,
+                            struct output_sink *old_err)
+{
+    for (struct client *c = ctl->clients; c; c = c->next) {
+        if (!c->followed || (c->followed != old_out && c->followed != old_err)) {
+            continue;
+        }
+        struct output_sink *to = c->followed == old_out ? p->out : p->err;
+        output_sink_remove_listener(c->followed, c);
+        c->followed = to;
+        if (to) {
+            output_sink_add_listener(to, follow_cb, c);
+        } else {
+            c->close_after_flush = true;
+            client_flush(c);
+        }
+    }
+}
+
 void control_free(struct control *ctl)
 {
     if (!ctl) {

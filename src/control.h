@@ -46,6 +46,10 @@ void control_set_supervisor(struct control *ctl, struct supervisor *sv);
 void control_proc_changed(struct control *ctl, struct proc *p, enum proc_state old);
 /* A process is about to be freed (reload removed it): followers and waiters let go of it. */
 void control_proc_removed(struct control *ctl, struct proc *p);
+/* A reload replaced p's sinks: `logs -f` followers of the old ones follow the new ones (or
+ * end, when the stream has no sink of its own any more). */
+void control_sinks_replaced(struct control *ctl, struct proc *p, struct output_sink *old_out,
+                            struct output_sink *old_err);
 /* Answers `down` clients, closes every connection and removes the socket. */
 void control_free(struct control *ctl);
 

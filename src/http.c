@@ -493,6 +493,25 @@ void http_proc_removed(struct http *h, struct proc *p)
     }
 }
 
+void http_sinks_replaced(struct http *h, struct proc *p, struct output_sink *old_out,
+                         struct output_sink *old_err)
+{
+    for (struct stream *st = h->streams; st; st = st->next) {
+        if (st->ended || !st->sink || (st->sink != old_out && st->sink != old_err)) {
+            continue;
+        }
+        struct output_sink *to = st->sink == old_out ? p->out : p->err;
+        if (!to) {
+            stream_end(st);
+            st->sink = NULL;
+            continue;
+        }
+        output_sink_remove_listener(st->sink, st);
+        st->sink = to;
+        output_sink_add_listener(to, stream_listener, st);
+    }
+}
+
 /* ---- the status page ---- */
 
 static enum MHD_Result serve_page(struct http *h, struct MHD_Connection *conn)

@@ -22,6 +22,9 @@ struct http *http_new(struct ev_loop *loop, struct supervisor *sv, struct rpc *r
 void http_add_unix_connection(struct http *h, int fd);
 /* A process is about to be freed: its /logtail streams end. */
 void http_proc_removed(struct http *h, struct proc *p);
+/* The same for a reload that replaced p's sinks: log streams move to the new ones. */
+void http_sinks_replaced(struct http *h, struct proc *p, struct output_sink *old_out,
+                         struct output_sink *old_err);
 /* Closes every connection and the listener. */
 void http_free(struct http *h);
 

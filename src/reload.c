@@ -36,9 +36,7 @@ static void proc_apply_pending(struct proc *p)
     p->cfg = p->pending_cfg;
     p->owner = p->sv->cfg;
     p->pending_cfg = NULL;
-    unwire(p);
-    proc_free_sinks(p);
-    proc_make_sinks(p);
+    proc_remake_sinks(p); /* followers move to the new sinks */
     wire_pipes(p->sv);
     collect_configs(p->sv);
 }

@@ -117,6 +117,10 @@ struct supervisor {
     int exit_status; /* tend's exit status, set by a critical program */
     /* called just before a proc removed by reload is freed */
     void (*on_remove)(struct proc *p, void *arg);
+    /* a reload gave a proc new sinks (p->out, p->err; err may be gone): called before the
+     * old ones are freed, so that whoever follows one (tend logs -f) moves to the new one */
+    void (*on_sinks_replaced)(struct proc *p, struct output_sink *old_out,
+                              struct output_sink *old_err, void *arg);
     /* [eventlistener:x]: a listener was spawned; the callee owns the write end of its stdin
      * and the read end of its stdout (the protocol channel, never logged) */
     void (*on_listener)(struct proc *p, int in_fd, int out_fd, void *arg);

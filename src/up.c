@@ -154,6 +154,18 @@ static void up_remove_cb(struct proc *p, void *arg)
     }
 }
 
+static void up_sinks_replaced_cb(struct proc *p, struct output_sink *old_out,
+                                 struct output_sink *old_err, void *arg)
+{
+    struct up *up = arg;
+    if (up->ctl) {
+        control_sinks_replaced(up->ctl, p, old_out, old_err);
+    }
+    if (up->http) {
+        http_sinks_replaced(up->http, p, old_out, old_err);
+    }
+}
+
 static void up_http_connection(void *arg, int fd)
 {
     struct up *up = arg;
@@ -358,6 +370,7 @@ static int up_run(struct up *up, struct up_start *st, struct config *cfg)
     up->sv->on_state = up_state_cb;
     up->sv->on_state_arg = up;
     up->sv->on_remove = up_remove_cb;
+    up->sv->on_sinks_replaced = up_sinks_replaced_cb;
     up->sv->on_critical = up_critical_cb;
     up->sv->on_listener = up_listener_cb;
     up->sv->on_log = up_log_cb;

@@ -337,6 +337,9 @@ void proc_remake_sinks(struct proc *p)
     if (p->err_pipe && p->err) {
         output_pipe_set_sink(p->err_pipe, p->err);
     }
+    if (p->sv->on_sinks_replaced) {
+        p->sv->on_sinks_replaced(p, old_out, old_err, p->sv->on_state_arg);
+    }
     if (old_out) {
         output_sink_flush(old_out);
         output_sink_free(old_out);

@@ -161,3 +161,45 @@ EOF2
     cmp "$BATS_TEST_TMPDIR/follow.out" "$BATS_TEST_TMPDIR/expected"
     concatenated "$log" 40 | cmp - "$BATS_TEST_TMPDIR/expected"
 }
+
+@test "followers (tend logs -f and GET /logtail) go on across reloads that change the log file or restart the program" {
+    old=$BATS_TEST_TMPDIR/old.log
+    new=$BATS_TEST_TMPDIR/new.log
+    start_with_config <<EOF2
+[tend]
+socket = $SOCK
+[program:ticker]
+command = sh -c 'i=0; while :; do i=\$((i+1)); echo "\$PHASE tick \$i"; $SLEEP 0.1; done'
+environment = PHASE="one"
+stdout_logfile = $old
+EOF2
+    wait_for 20 grep -q "one tick 2" "$old"
+    "$TEND" -c "$CFG" logs -f -n 0 ticker >"$BATS_TEST_TMPDIR/follow.out" 2>&1 3>&- &
+    follower=$!
+    # the control socket answers HTTP too
+    curl -sN --unix-socket "$SOCK" http://localhost/logtail/ticker \
+        >"$BATS_TEST_TMPDIR/http.out" 2>&1 3>&- &
+    streamer=$!
+    wait_for 20 grep -q "one tick" "$BATS_TEST_TMPDIR/follow.out"
+    wait_for 20 grep -q "one tick" "$BATS_TEST_TMPDIR/http.out"
+    # a logging change: new sinks, no restart
+    sed -i "s|^stdout_logfile = .*|stdout_logfile = $new|" "$CFG"
+    run tend_ reload
+    assert_status 0
+    assert_output_contains "no restart"
+    wait_for 20 grep -q "one tick" "$new"
+    first=$(head -n 1 "$new")
+    wait_for 20 grep -qxF "$first" "$BATS_TEST_TMPDIR/follow.out"
+    wait_for 20 grep -qxF "$first" "$BATS_TEST_TMPDIR/http.out"
+    # a change that restarts it
+    sed -i 's|^environment = .*|environment = PHASE="two"|' "$CFG"
+    run tend_ reload
+    assert_status 0
+    wait_for 20 grep -q "two tick 2" "$BATS_TEST_TMPDIR/follow.out"
+    wait_for 20 grep -q "two tick 2" "$BATS_TEST_TMPDIR/http.out"
+    kill "$follower" "$streamer"
+    wait "$follower" "$streamer" || true
+    # tend lived through the followers leaving
+    kill -0 "$TEND_PID"
+    wait_state ticker RUNNING 20
+}
