@@ -447,12 +447,13 @@ batch_start(struct batch_job *j)
     int in = -1;
     char *err = NULL;
 
-    if (pc->user) {
-        if (spawn_user_lookup(pc->user, &user, &err) < 0) {
-            goto fail;
-        }
-        have_user = true;
+    struct spawn_request req;
+    memset(&req, 0, sizeof(req));
+    int who = spawn_identity(pc, b->cfg->global.umask, &user, &req, &err);
+    if (who < 0) {
+        goto fail;
     }
+    have_user = who > 0;
     if (batch_build_env(b, pc, have_user ? &user : NULL, &env, &err) < 0) {
         goto fail;
     }
@@ -473,13 +474,9 @@ batch_start(struct batch_job *j)
             }
         }
     }
-    struct spawn_request req;
-    memset(&req, 0, sizeof(req));
     req.argv = (const char *const *)pc->command.v;
     req.envp = (const char *const *)env.v;
     req.cwd = pc->directory;
-    req.umask = pc->umask >= 0 ? pc->umask : b->cfg->global.umask;
-    req.user = have_user && (geteuid() == 0 || user.uid != geteuid()) ? &user : NULL;
     req.map[0].src = j->reader ? j->in_rd : in;
     req.map[0].target = 0;
     req.nmap = 1;

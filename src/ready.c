@@ -42,23 +42,31 @@ int ready_environment(struct proc *p, struct strv *env, char **err)
 }
 
 /* Spawns a probe or health-check command with std fds on /dev/null in its own process group,
- * in the program's environment and directory; its exit arrives through the entry. */
+ * as the program runs: its user, umask, limits, environment and directory (a check must not
+ * have privileges its program was denied). Its exit arrives through the entry. */
 static int ready_spawn_helper(struct proc *p, const struct strv *argv, struct pid_entry *e,
                               char **err)
 {
+    struct spawn_request req;
+    memset(&req, 0, sizeof(req));
+    struct spawn_user user;
+    int who = spawn_identity(p->cfg, -1, &user, &req, err);
+    if (who < 0) {
+        return -1;
+    }
     struct strv env;
-    if (spawn_build_environment(&p->sv->cfg->global.environment, p->cfg, NULL, &env, err) < 0) {
+    if (spawn_build_environment(&p->sv->cfg->global.environment, p->cfg, who > 0 ? &user : NULL,
+                                &env, err) < 0) {
+        spawn_user_free(&user);
         return -1;
     }
     if (ready_environment(p, &env, err) < 0) {
+        spawn_user_free(&user);
         return -1;
     }
-    struct spawn_request req;
-    memset(&req, 0, sizeof(req));
     req.argv = (const char *const *)argv->v;
     req.envp = (const char *const *)env.v;
     req.cwd = p->cfg->directory;
-    req.umask = -1;
     req.new_process_group = true;
     for (int i = 0; i < 3; i++) {
         req.map[i].src = -1;
@@ -75,6 +83,7 @@ static int ready_spawn_helper(struct proc *p, const struct strv *argv, struct pi
         pid_map_add(&p->sv->pids, e, pid);
     }
     strv_free(&env);
+    spawn_user_free(&user);
     return rc;
 }
 

@@ -633,6 +633,54 @@ spawn_user_free(struct spawn_user *u)
     memset(u, 0, sizeof(*u));
 }
 
+/* The rlimit_* options of a program, as spawn requests them. */
+static void
+spawn_identity_limits(const struct proc_config *pc, struct spawn_request *req)
+{
+    const struct {
+        int resource;
+        int64_t value;
+    } limits[] = {{RLIMIT_NOFILE, pc->rlimit_nofile},
+                  {RLIMIT_CORE, pc->rlimit_core},
+                  {RLIMIT_NPROC, pc->rlimit_nproc},
+                  {RLIMIT_AS, pc->rlimit_as}};
+    req->nrlimits = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+        if (limits[i].value == RLIMIT_UNSET) {
+            continue;
+        }
+        rlim_t v = limits[i].value == RLIMIT_UNLIMITED ? RLIM_INFINITY : (rlim_t)limits[i].value;
+        req->rlimits[req->nrlimits].resource = limits[i].resource;
+        req->rlimits[req->nrlimits].limit.rlim_cur = v;
+        req->rlimits[req->nrlimits].limit.rlim_max = v;
+        req->nrlimits++;
+    }
+}
+
+int
+spawn_identity(const struct proc_config *pc, int default_umask, struct spawn_user *user,
+               struct spawn_request *req, char **err)
+{
+    memset(user, 0, sizeof(*user));
+    req->user = NULL;
+    req->umask = pc->umask >= 0 ? pc->umask : default_umask;
+    spawn_identity_limits(pc, req);
+    if (!pc->user) {
+        return 0;
+    }
+    if (spawn_user_lookup(pc->user, user, err) < 0) {
+        return -1;
+    }
+    if (geteuid() != 0 && user->uid != geteuid()) {
+        *err = xasprintf("cannot run as user %s: tend is not running as root", pc->user);
+        spawn_user_free(user);
+        return -1;
+    }
+    /* as root, even user = root: exactly that account's groups, not the ones tend was given */
+    req->user = geteuid() == 0 || user->uid != geteuid() ? user : NULL;
+    return 1;
+}
+
 char *
 spawn_find_program(const char *name, const char *const *envp)
 {

@@ -67,6 +67,15 @@ int spawn_error_exit_code(const struct spawn_error *e);
 int spawn_user_lookup(const char *user, struct spawn_user *u, char **err);
 void spawn_user_free(struct spawn_user *u);
 
+struct proc_config;
+/* Who a program's processes run as, the program itself and its readiness probe and health
+ * check alike: its user (looked up into *user, which the caller frees with spawn_user_free),
+ * umask (default_umask when it has none; -1 inherits) and rlimit_* limits, all set on req.
+ * Returns 1 when the program names a user, 0 when it does not, -1 with *err when the user does
+ * not exist or tend, not being root, cannot become it. */
+int spawn_identity(const struct proc_config *pc, int default_umask, struct spawn_user *user,
+                   struct spawn_request *req, char **err);
+
 /* Searches PATH (from envp, else the default path) for a command without a slash; returns a new
  * string, or NULL with errno ENOENT/EACCES. A command with a slash is returned as is. */
 char *spawn_find_program(const char *name, const char *const *envp);
@@ -88,7 +97,6 @@ int spawn_read_env_file(const char *path, struct strv *env, char **err);
 /* Sets HOME, USER, LOGNAME and SHELL from the password entry of user. */
 void spawn_user_environment(const struct spawn_user *user, struct strv *env);
 
-struct proc_config;
 /* A program's environment, the same for `up` and `run -c`: tend's own, then the global
  * [tend] environment, HOME/USER/LOGNAME/SHELL of user (when given), the env_file, the
  * program's environment, and the variables that name the process (TEND_* and supervisord's

@@ -34,28 +34,6 @@ static int build_environment(struct proc *p, const struct spawn_user *user, stru
     return ready_environment(p, env, err);
 }
 
-/* The rlimit_* options of a program, as spawn requests them. */
-static void proc_spawn_limits(const struct proc_config *c, struct spawn_request *req)
-{
-    const struct {
-        int resource;
-        int64_t value;
-    } limits[] = {{RLIMIT_NOFILE, c->rlimit_nofile},
-                  {RLIMIT_CORE, c->rlimit_core},
-                  {RLIMIT_NPROC, c->rlimit_nproc},
-                  {RLIMIT_AS, c->rlimit_as}};
-    for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
-        if (limits[i].value == RLIMIT_UNSET) {
-            continue;
-        }
-        rlim_t v = limits[i].value == RLIMIT_UNLIMITED ? RLIM_INFINITY : (rlim_t)limits[i].value;
-        req->rlimits[req->nrlimits].resource = limits[i].resource;
-        req->rlimits[req->nrlimits].limit.rlim_cur = v;
-        req->rlimits[req->nrlimits].limit.rlim_max = v;
-        req->nrlimits++;
-    }
-}
-
 /* The child's fd 0: a file handed over as it is (the child may even seek in it), a copy of
  * the feed's read end (tend keeps its own), an event listener's own pipe (*listener_w is
  * tend's non-blocking write end), or -1 for /dev/null. */
@@ -131,28 +109,21 @@ int proc_spawn(struct proc *p, char **err)
     int rc = -1;
 
     p->spawn_status = 125;
-    if (c->user) {
-        if (spawn_user_lookup(c->user, &user, err) < 0) {
-            goto done;
-        }
-        have_user = true;
-        if (geteuid() != 0 && user.uid != geteuid()) {
-            *err = xasprintf("cannot run as user %s: tend is not running as root", c->user);
-            goto done;
-        }
+    struct spawn_request req;
+    memset(&req, 0, sizeof(req));
+    int who = spawn_identity(c, -1, &user, &req, err);
+    if (who < 0) {
+        goto done;
     }
+    have_user = who > 0;
     if (build_environment(p, have_user ? &user : NULL, &env, err) < 0 ||
         proc_spawn_stdin(p, &in, &listener_w, err) < 0) {
         goto done;
     }
 
-    struct spawn_request req;
-    memset(&req, 0, sizeof(req));
     req.argv = (const char *const *)c->command.v;
     req.envp = (const char *const *)env.v;
     req.cwd = c->directory;
-    req.umask = c->umask >= 0 ? c->umask : -1;
-    req.user = have_user && user.uid != geteuid() ? &user : NULL;
     req.map[0].src = in;
     req.map[0].target = 0;
     req.nmap = 1;
@@ -164,7 +135,6 @@ int proc_spawn(struct proc *p, char **err)
         req.map[1].target = c->ready.fd;
         req.nmap = 2;
     }
-    proc_spawn_limits(c, &req);
     if (proc_spawn_direct(p->out, &out_to, err) < 0 ||
         proc_spawn_direct(p->err, &err_to, err) < 0) {
         goto done;

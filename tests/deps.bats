@@ -224,6 +224,28 @@ EOF2
     wait_for 20 eval '[ "$(tend_ pid svc 2>/dev/null)" != "$old" ] && [ "$(tend_ pid svc 2>/dev/null)" -gt 0 ] 2>/dev/null'
 }
 
+@test "a readiness probe and a health check run with their program's umask and rlimit_nofile" {
+    # each check passes only with the program's settings, which tend itself does not have
+    CFG=$(write_config <<EOF2
+[tend]
+socket = $SOCK
+[program:svc]
+command = $SLEEP 1000
+umask = 027
+rlimit_nofile = 512
+ready = exec:sh -c "[ \$(umask) = 0027 ] && [ \$(ulimit -n) = 512 ]"
+ready_timeout = 60s
+healthcheck = exec:sh -c "[ \$(umask) = 0027 ] && [ \$(ulimit -n) = 512 ]"
+healthcheck_interval = 200ms
+healthcheck_retries = 1000
+EOF2
+)
+    [ "$(umask)" != 0027 ] && [ "$(ulimit -n)" != 512 ]
+    start_tend "$CFG"
+    wait_state svc RUNNING 60
+    wait_log "svc is healthy" 60
+}
+
 @test "a tcp health check; without health checks an idle tend arms no timer" {
     port=$(free_port)
     CFG=$(write_config <<EOF2

@@ -358,7 +358,7 @@ EOF
     [ "$(started_order)" = "manual " ]
 }
 
-@test "each job gets its environment, directory, umask and stdin" {
+@test "each job gets its environment, directory, umask, limits and stdin" {
     mkdir -p "$BATS_TEST_TMPDIR/work"
     printf 'from the file\n' >"$BATS_TEST_TMPDIR/input"
     cat >"$BATS_TEST_TMPDIR/env" <<'EOF'
@@ -376,9 +376,10 @@ command = sh -c 'echo "\$GLOBAL \$FROM_FILE \$EXPORTED \$QUOTED \$BOTH \$TEND_PR
 environment = BOTH="program"
 env_file = $BATS_TEST_TMPDIR/env
 [program:where]
-command = sh -c 'pwd; umask'
+command = sh -c 'pwd; umask; echo "nofile \$(ulimit -n)"'
 directory = $BATS_TEST_TMPDIR/work
 umask = 027
+rlimit_nofile = 300
 [program:reads]
 command = cat
 stdin = file:$BATS_TEST_TMPDIR/input
@@ -391,6 +392,7 @@ EOF
     assert_output_contains "env     | g file yes a b program env inh"
     assert_output_contains "where   | $BATS_TEST_TMPDIR/work"
     assert_output_contains "where   | 0027"
+    assert_output_contains "where   | nofile 300"
     assert_output_contains "reads   | from the file"
     [[ "$output" != *"nostdin |"* ]]
 }

@@ -133,6 +133,27 @@ EOF2
     done
 }
 
+@test "user = nobody: its readiness probe and health check run as nobody, never as root" {
+    needs_nobody
+    uid=$(id -u nobody)
+    CFG=$(write_config <<EOF2
+[tend]
+socket = $SOCK
+[program:nob]
+command = $(command -v sleep) $MARK
+user = nobody
+ready = exec:sh -c "[ \$(id -u) = $uid ] && [ \$(id -ru) = $uid ] && [ \$HOME = $(getent passwd nobody | cut -d: -f6) ]"
+ready_timeout = 60s
+healthcheck = exec:sh -c "[ \$(id -u) = $uid ] && [ \$(id -g) = $(id -g nobody) ]"
+healthcheck_interval = 200ms
+healthcheck_retries = 1000
+EOF2
+)
+    start_tend "$CFG"
+    wait_state nob RUNNING 60
+    wait_log "nob is healthy" 60
+}
+
 @test "tend run --user nobody: the same identity and no capability" {
     needs_nobody
     uid=$(id -u nobody)
