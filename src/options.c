@@ -268,16 +268,25 @@ parse_targets(const struct option_def *opt, const char *text, void *field, char 
     struct strv items;
     value_split_list(text, &items);
     strv_init(field);
+    bool have_file = false;
     for (size_t i = 0; i < items.n; i++) {
         const char *it = items.v[i];
         bool prog = strncasecmp(it, "program:", 8) == 0 && it[8];
         bool file = strncasecmp(it, "file:", 5) == 0 && it[5];
+        char *msg = NULL;
         if (!prog && !file) {
-            *err = xasprintf("invalid target '%s' (use program:NAME or file:PATH)", it);
+            msg = xasprintf("invalid target '%s' (use program:NAME or file:PATH)", it);
+        } else if (file && have_file) {
+            /* one log file per stream: a second would silently get nothing */
+            msg = xasprintf("a second file target '%s': a stream has one file: target", it);
+        }
+        if (msg) {
+            *err = msg;
             strv_free(&items);
             strv_free(field);
             return -1;
         }
+        have_file |= file;
         char *norm = prog ? xasprintf("program:%s", it + 8) : xasprintf("file:%s", it + 5);
         strv_push_owned(field, norm);
     }

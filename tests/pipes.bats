@@ -185,3 +185,19 @@ EOF2
     assert_status 78
     assert_output_contains "invalid target 'somewhere'"
 }
+
+@test "a second file: target in one stream is a config error at its file:line, not ignored" {
+    CFG=$(write_config <<EOF2
+[program:a]
+command = /bin/true
+stdout = program:b, file:$BATS_TEST_TMPDIR/one.log,
+    file:$BATS_TEST_TMPDIR/two.log
+[program:b]
+command = cat
+EOF2
+)
+    run "$TEND" -c "$CFG" check
+    assert_status 78
+    assert_output_contains "$CFG:3: [program:a] stdout: a second file target 'file:$BATS_TEST_TMPDIR/two.log'"
+    [ ! -e "$BATS_TEST_TMPDIR/one.log" ] && [ ! -e "$BATS_TEST_TMPDIR/two.log" ]
+}
