@@ -440,8 +440,7 @@ batch_start(struct batch_job *j)
 {
     struct batch *b = j->b;
     const struct proc_config *pc = j->pc;
-    struct spawn_user user;
-    bool have_user = false;
+    struct spawn_user user = {0}; /* zeroed: freeing it is always safe */
     struct strv env = {0};
     bool have_env = false;
     int in = -1;
@@ -453,8 +452,7 @@ batch_start(struct batch_job *j)
     if (who < 0) {
         goto fail;
     }
-    have_user = who > 0;
-    if (batch_build_env(b, pc, have_user ? &user : NULL, &env, &err) < 0) {
+    if (batch_build_env(b, pc, who > 0 ? &user : NULL, &env, &err) < 0) {
         goto fail;
     }
     have_env = true;
@@ -510,9 +508,7 @@ out:
     if (have_env) {
         strv_free(&env);
     }
-    if (have_user) {
-        spawn_user_free(&user);
-    }
+    spawn_user_free(&user);
 }
 
 /* Depth first along the pipes: every reader is running (or failed) before its writers. */

@@ -102,8 +102,7 @@ static int proc_spawn_direct(const struct output_sink *sink, int *fd, char **err
 int proc_spawn(struct proc *p, char **err)
 {
     const struct proc_config *c = p->cfg;
-    struct spawn_user user = {0};
-    bool have_user = false;
+    struct spawn_user user = {0}; /* zeroed: freeing it is always safe */
     struct strv env = {0};
     int in = -1, ready_end = -1, listener_w = -1, out_to = -1, err_to = -1;
     int rc = -1;
@@ -115,8 +114,7 @@ int proc_spawn(struct proc *p, char **err)
     if (who < 0) {
         goto done;
     }
-    have_user = who > 0;
-    if (build_environment(p, have_user ? &user : NULL, &env, err) < 0 ||
+    if (build_environment(p, who > 0 ? &user : NULL, &env, err) < 0 ||
         proc_spawn_stdin(p, &in, &listener_w, err) < 0) {
         goto done;
     }
@@ -172,9 +170,7 @@ done:
     child_close(&out_to);
     child_close(&err_to);
     strv_free(&env);
-    if (have_user) {
-        spawn_user_free(&user);
-    }
+    spawn_user_free(&user);
     return rc;
 }
 
