@@ -154,6 +154,21 @@ EOF2
     wait_log "nob is healthy" 60
 }
 
+@test "tend run -c as a user who is not root: a job with another user fails with the reason, nothing runs" {
+    needs_nobody
+    CFG=$(write_config <<EOF2
+[program:j]
+command = $(command -v touch) $BATS_TEST_TMPDIR/ran
+user = root
+EOF2
+)
+    # nobody reads the configuration from its stdin: the test's directory is root's own
+    run --separate-stderr as_nobody "$TEND" run -c /dev/stdin <"$CFG"
+    assert_status 1
+    [[ "$stderr" == *"tend: j: cannot run as user root: tend is not running as root"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
 @test "tend run --user nobody: the same identity and no capability" {
     needs_nobody
     uid=$(id -u nobody)
