@@ -431,8 +431,18 @@ static int up_run(struct up *up, struct up_start *st, struct config *cfg)
         ev_run(up->loop, 0);
     }
 
+    /* tend has stopped everything and exits with its own status from here on: a late TERM
+     * or INT (a second Ctrl-C, a service manager that repeats itself) must not turn that into
+     * death by signal, as stopping the watchers alone would (libev restores SIG_DFL) */
+    sigset_t late;
+    sigemptyset(&late);
+    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+        sigaddset(&late, sigs[i]);
+    }
+    sigprocmask(SIG_BLOCK, &late, NULL);
     for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
         ev_signal_stop(up->loop, watchers[i]);
+        signal(sigs[i], SIG_IGN); /* also drops one already pending */
     }
     http_free(up->http);
     up->http = NULL;

@@ -76,8 +76,42 @@ kill_tend_and_marked() {
         TEND_PID=
     fi
     if [ -n "${1:-}" ]; then
+        end_tends "$1"
         pkill -KILL -f -- "$1" 2>/dev/null || true
     fi
+}
+
+# tend_pids MARKER: the pids of tend processes (this build's binary) whose command line
+# contains MARKER: daemons, clients, `tend run` wrappers
+tend_pids() {
+    local exe p
+    exe=$(readlink -f "$TEND")
+    for p in $(pgrep -f -- "$1"); do
+        [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ] && echo "$p"
+    done
+}
+
+# gone PID...: none of PIDS runs any more (gone, or a zombie waiting for its parent)
+gone() {
+    local p state
+    for p in "$@"; do
+        # the state follows the command name in parentheses, which may hold spaces
+        state=$(sed -n 's/.*) \([A-Za-z]\).*/\1/p' "/proc/$p/stat" 2>/dev/null) || continue
+        [ -z "$state" ] || [ "$state" = Z ] || return 1
+    done
+}
+
+# end_tends MARKER: TERM to every tend process with MARKER, then waits (20 s at most) until
+# they have exited. KILL comes only after: a tend that is exiting may still be writing its
+# logs, and a sanitizer build is checking for leaks then, which a KILL would cut short.
+end_tends() {
+    local pids
+    pids=$(tend_pids "$1")
+    [ -n "$pids" ] || return 0
+    # shellcheck disable=SC2086 # one word per pid
+    kill -TERM $pids 2>/dev/null || true
+    # shellcheck disable=SC2086
+    wait_for 20 gone $pids 2>/dev/null || true
 }
 
 # log_has TEXT: tend's own log (stderr) contains TEXT
@@ -127,7 +161,11 @@ use_tend_fixture() {
 # directory), then the pid in $PIDFILE.
 teardown_tend() {
     if [ -n "${CFG:-}" ] && [ -z "${TEND_PID:-}" ]; then
+        local daemon=
+        [ -f "${PIDFILE:-}" ] && daemon=$(cat "$PIDFILE" 2>/dev/null)
         "$TEND" -c "$CFG" down >/dev/null 2>&1 || true
+        # `down` returns once the daemon has stopped everything; its exit comes just after
+        [ -z "$daemon" ] || wait_for 20 gone "$daemon" 2>/dev/null || true
     fi
     kill_tend_and_marked "${1:-$BATS_TEST_TMPDIR}"
     if [ -n "${PIDFILE:-}" ] && [ -f "$PIDFILE" ]; then
