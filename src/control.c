@@ -206,7 +206,8 @@ static void verb_status(struct client *c, char **args, size_t nargs, bool color)
     double now = ev_time();
     if (c->json) {
         status_render_json(&out, targets, n, now);
-    } else {
+    } else if (n > 0 || nargs == 0) {
+        /* names that all matched nothing get the error alone, not an empty table's header */
         status_render_table(&out, targets, n, now, color);
     }
     /* scripts can trust it: naming processes asks whether every one of them is RUNNING */

@@ -140,9 +140,14 @@ daemon_pid() {
     assert_status 0
     run tend_ status api manual
     assert_status 1
-    run tend_ status nosuch
+    run --separate-stderr tend_ status nosuch
     assert_status 1
-    assert_output_contains "no such process: nosuch"
+    [ -z "$output" ] # no table header for a table of nothing
+    [ "$stderr" = "tend: no such process: nosuch" ]
+    run --separate-stderr tend_ status api nosuch
+    assert_status 1
+    [[ "$output" == NAME*api* ]]
+    [ "$stderr" = "tend: no such process: nosuch" ]
     run tend_ status 'svc:*'
     assert_status 0
     assert_output_contains "api"
