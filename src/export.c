@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "spawn.h"
 #include "util.h"
 #include "values.h"
 
@@ -441,7 +442,7 @@ export_type(const struct export_ctx *x, const struct proc_config *pc, struct str
 }
 
 /* [Service] Environment=: the global environment, the program's, and the variables by which
- * tend tells a process who it is (as build_environment() in supervise.c). */
+ * tend tells a process who it is (as spawn_build_environment()). */
 static void
 export_environment(const struct export_ctx *x, const struct proc_config *pc, struct strv *env)
 {
@@ -452,14 +453,7 @@ export_environment(const struct export_ctx *x, const struct proc_config *pc, str
     for (size_t i = 0; i < pc->environment.n; i++) {
         strv_setenv(env, pc->environment.v[i]);
     }
-    char *vars[] = {xasprintf("TEND_PROCESS_NAME=%s", pc->name),
-                    xasprintf("TEND_GROUP_NAME=%s", pc->group), xstrdup("SUPERVISOR_ENABLED=1"),
-                    xasprintf("SUPERVISOR_PROCESS_NAME=%s", pc->name),
-                    xasprintf("SUPERVISOR_GROUP_NAME=%s", pc->group)};
-    for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
-        strv_setenv(env, vars[i]);
-        free(vars[i]);
-    }
+    spawn_process_environment(pc, env);
 }
 
 static void

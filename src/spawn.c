@@ -844,6 +844,18 @@ void spawn_user_environment(const struct spawn_user *user, struct strv *env)
     }
 }
 
+void spawn_process_environment(const struct proc_config *pc, struct strv *env)
+{
+    char *vars[] = {xasprintf("TEND_PROCESS_NAME=%s", pc->name),
+                    xasprintf("TEND_GROUP_NAME=%s", pc->group), xstrdup("SUPERVISOR_ENABLED=1"),
+                    xasprintf("SUPERVISOR_PROCESS_NAME=%s", pc->name),
+                    xasprintf("SUPERVISOR_GROUP_NAME=%s", pc->group)};
+    for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+        strv_setenv(env, vars[i]);
+        free(vars[i]);
+    }
+}
+
 int spawn_build_environment(const struct strv *global_env, const struct proc_config *pc,
                             const struct spawn_user *user, struct strv *env, char **err)
 {
@@ -864,14 +876,7 @@ int spawn_build_environment(const struct strv *global_env, const struct proc_con
     for (size_t i = 0; i < pc->environment.n; i++) {
         strv_setenv(env, pc->environment.v[i]);
     }
-    char *vars[] = {xasprintf("TEND_PROCESS_NAME=%s", pc->name),
-                    xasprintf("TEND_GROUP_NAME=%s", pc->group), xstrdup("SUPERVISOR_ENABLED=1"),
-                    xasprintf("SUPERVISOR_PROCESS_NAME=%s", pc->name),
-                    xasprintf("SUPERVISOR_GROUP_NAME=%s", pc->group)};
-    for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
-        strv_setenv(env, vars[i]);
-        free(vars[i]);
-    }
+    spawn_process_environment(pc, env);
     /* supervisord's AUTO names its own XML-RPC server, which tend does not have */
     if (pc->serverurl && strcasecmp(pc->serverurl, "AUTO") != 0) {
         char *url = xasprintf("SUPERVISOR_SERVER_URL=%s", pc->serverurl);

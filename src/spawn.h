@@ -97,6 +97,10 @@ int spawn_read_env_file(const char *path, struct strv *env, char **err);
 /* Sets HOME, USER, LOGNAME and SHELL from the password entry of user. */
 void spawn_user_environment(const struct spawn_user *user, struct strv *env);
 
+/* Sets the variables that name pc's process: TEND_PROCESS_NAME, TEND_GROUP_NAME and
+ * supervisord's SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME, SUPERVISOR_GROUP_NAME. */
+void spawn_process_environment(const struct proc_config *pc, struct strv *env);
+
 /* A program's environment, the same for `up` and `run -c`: tend's own, then the global
  * [tend] environment, HOME/USER/LOGNAME/SHELL of user (when given), the env_file, the
  * program's environment, and the variables that name the process (TEND_* and supervisord's

@@ -73,6 +73,19 @@ void timer_cancel(struct proc *p)
 
 /* Reads a pid file the way a careful init does: no symlink, a regular file owned by root,
  * by tend's user or by the program's user, holding the pid of a live process. */
+/* Takes what the child left in its pipes into the logs, and closes them. */
+static void proc_drain_pipes(struct proc *p)
+{
+    if (p->out_pipe) {
+        output_pipe_drain_and_free(p->out_pipe);
+        p->out_pipe = NULL;
+    }
+    if (p->err_pipe) {
+        output_pipe_drain_and_free(p->err_pipe);
+        p->err_pipe = NULL;
+    }
+}
+
 static pid_t read_pidfile(const struct proc *p, char **why)
 {
     const char *path = p->cfg->pidfile;
@@ -139,14 +152,7 @@ static void forking_find_daemon(struct proc *p)
                                p->cfg->pidfile, why);
         proc_set_error(p, xasprintf("pid file %s: %s", p->cfg->pidfile, why));
         free(why);
-        if (p->out_pipe) {
-            output_pipe_drain_and_free(p->out_pipe);
-            p->out_pipe = NULL;
-        }
-        if (p->err_pipe) {
-            output_pipe_drain_and_free(p->err_pipe);
-            p->err_pipe = NULL;
-        }
+        proc_drain_pipes(p);
         proc_start_failed(p, what);
         free(what);
         return;
@@ -512,14 +518,7 @@ void proc_exited(struct proc *p, int status)
         }
     }
     /* whatever the child wrote before exiting is in the pipes now */
-    if (p->out_pipe) {
-        output_pipe_drain_and_free(p->out_pipe);
-        p->out_pipe = NULL;
-    }
-    if (p->err_pipe) {
-        output_pipe_drain_and_free(p->err_pipe);
-        p->err_pipe = NULL;
-    }
+    proc_drain_pipes(p);
     p->last_pid = pid;
     p->pid = 0;
     p->last_exit = exit_decode(status);
@@ -630,12 +629,7 @@ void proc_free(struct proc *p)
 {
     ev_timer_stop(p->sv->loop, &p->timer);
     ready_free(p);
-    if (p->out_pipe) {
-        output_pipe_drain_and_free(p->out_pipe);
-    }
-    if (p->err_pipe) {
-        output_pipe_drain_and_free(p->err_pipe);
-    }
+    proc_drain_pipes(p);
     unwire(p);
     feed_free(p->in);
     proc_free_sinks(p);
