@@ -214,8 +214,10 @@ int pidfile_acquire(const char *path, struct pidfile **out, pid_t *holder, char 
     }
     char buf[32];
     int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-    if (lock_fd(fd) < 0 || write_all(fd, buf, (size_t)n) < 0 || fsync(fd) < 0 ||
-        rename(tmp, path) < 0) {
+    /* no fsync: after a crash the pid in the file is stale whether it reached the disk or
+     * not (the lock, not the content, says whether a tend holds it), and on a real disk the
+     * journal commit would delay every program's start */
+    if (lock_fd(fd) < 0 || write_all(fd, buf, (size_t)n) < 0 || rename(tmp, path) < 0) {
         *err = xasprintf("cannot write pid file %s: %s", path, strerror(errno));
         unlink(tmp);
         close(fd);
