@@ -71,8 +71,6 @@ void timer_cancel(struct proc *p)
     ev_timer_stop(p->sv->loop, &p->timer);
 }
 
-/* Reads a pid file the way a careful init does: no symlink, a regular file owned by root,
- * by tend's user or by the program's user, holding the pid of a live process. */
 /* Takes what the child left in its pipes into the logs, and closes them. */
 static void proc_drain_pipes(struct proc *p)
 {
@@ -86,6 +84,8 @@ static void proc_drain_pipes(struct proc *p)
     }
 }
 
+/* Reads a pid file the way a careful init does: no symlink, a regular file owned by root,
+ * by tend's user or by the program's user, holding the pid of a live process. */
 static pid_t read_pidfile(const struct proc *p, char **why)
 {
     const char *path = p->cfg->pidfile;
